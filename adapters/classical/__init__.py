@@ -1,0 +1,1 @@
+"""Weight-free classical methods: they run anywhere and give the harness real baselines."""

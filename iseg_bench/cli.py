@@ -1,0 +1,144 @@
+"""The ``iseg-bench`` command line.
+
+Exit codes: 0 success; 2 bad usage (unknown method, dataset or protocol, bad option, missing data
+folder); 3 the run finished and its results are stored, but some samples failed (data or method
+errors, listed in the report); 4 the results folder cannot be read or written.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .protocol import PRESETS, ProtocolError, resolve_protocol
+from .registry import UnknownNameError
+
+EXIT_OK, EXIT_USAGE, EXIT_FAILED_SAMPLES, EXIT_STORE = 0, 2, 3, 4
+DEFAULT_METHODS = "grabcut,watershed,disk"
+
+
+def _split(value: str) -> tuple[str, ...]:
+    items = tuple(v.strip() for v in value.split(",") if v.strip())
+    if not items:
+        raise click.BadParameter("give at least one name")
+    return items
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="iseg-bench")
+def main() -> None:
+    """Benchmark click-based interactive segmentation methods under one declared protocol."""
+
+
+@main.command()
+@click.option("--methods", default=DEFAULT_METHODS, show_default=True,
+              help="Comma-separated method names (see `iseg-bench methods`).")
+@click.option("--datasets", default="Synthetic", show_default=True,
+              help="Comma-separated datasets: NAME (under the data root), NAME=PATH, or custom:PATH.")
+@click.option("--protocol", "protocol_spec", default="neutral", show_default=True,
+              help=f"Preset ({', '.join(PRESETS)}) or a protocol .json file.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N samples of each dataset.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
+              show_default=True, help="Results folder (created; re-running resumes it).")
+@click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              envvar="ISEG_BENCH_DATA", show_envvar=True, help="Folder holding the dataset folders.")
+@click.option("--progress/--no-progress", default=True, help="Show a progress bar on stderr.")
+@click.option("--report/--no-report", "make_report", default=True, help="Render the report after the run.")
+def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out: Path,
+        data_root: Path | None, progress: bool, make_report: bool) -> None:
+    """Evaluate methods on datasets; records go to OUT/records, the report to OUT/report."""
+    from .datasets import DatasetError
+    from .runner import RunPlan
+    from .runner import run as run_plan
+    from .store import StoreError
+
+    try:
+        protocol = resolve_protocol(protocol_spec)
+    except ProtocolError as exc:
+        raise click.BadParameter(str(exc), param_hint="--protocol") from None
+    plan = RunPlan(_split(methods), _split(datasets), protocol, out, data_root, limit)
+    click.echo(protocol.summary(), err=True)
+    try:
+        outcome = run_plan(plan, progress=progress, echo=lambda m: click.echo(m, err=True))
+    except UnknownNameError as exc:
+        raise click.BadParameter(str(exc), param_hint="--methods") from None
+    except DatasetError as exc:
+        raise click.BadParameter(str(exc), param_hint="--datasets") from None
+    except StoreError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_STORE)
+    c = outcome.counts
+    click.echo(f"{c['ok'] + outcome.failed} samples evaluated ({outcome.failed} failed), "
+               f"{c['skipped']} already in {out}", err=True)
+    for line in outcome.errors[:20]:
+        click.echo(f"  failed: {line}", err=True)
+    if len(outcome.errors) > 20:
+        click.echo(f"  ... and {len(outcome.errors) - 20} more (see the records)", err=True)
+    if make_report:
+        _render(out)
+    sys.exit(EXIT_FAILED_SAMPLES if outcome.failed else EXIT_OK)
+
+
+@main.command()
+@click.argument("results_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def report(results_dir: Path) -> None:
+    """Re-render tables, plots and summary from the records stored in RESULTS_DIR."""
+    _render(results_dir)
+
+
+def _render(results_dir: Path) -> None:
+    from .report import render
+    from .store import StoreError
+
+    try:
+        reports = render(results_dir)
+    except StoreError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_STORE)
+    for rep in reports:
+        click.echo(rep.markdown)
+        click.echo(f"\nreport written to {rep.out_dir}/ ({', '.join(p.name for p in rep.files)})\n")
+
+
+@main.command("methods")
+def list_methods() -> None:
+    """List the registered methods."""
+    from tabulate import tabulate
+
+    from .adapters import METHODS
+
+    rows = [[e.name, e.summary] for e in METHODS.entries()]
+    click.echo(tabulate(rows, headers=["method", "description"], tablefmt="simple"))
+
+
+@main.command("datasets")
+@click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              envvar="ISEG_BENCH_DATA", show_envvar=True, help="Folder holding the dataset folders.")
+def list_datasets(data_root: Path | None) -> None:
+    """List the known datasets and whether they are found under the data root."""
+    from tabulate import tabulate
+
+    from .datasets import DATASETS, data_root as resolve_root
+
+    root = resolve_root(data_root)
+    rows = []
+    for e in DATASETS.entries():
+        cls = DATASETS.get(e.name)
+        if not cls.needs_path:
+            where = "embedded (no files needed)"
+        elif cls.path_required:
+            where = "custom:PATH"
+        elif root is None:
+            where = "no data root set"
+        else:
+            where = f"found at {root / e.name}" if (root / e.name).is_dir() else f"missing: {root / e.name}"
+        rows.append([e.name, e.summary, where])
+    click.echo(tabulate(rows, headers=["dataset", "description", "location"], tablefmt="simple"))
+    if root is None:
+        click.echo("\nSet --data-root or ISEG_BENCH_DATA to the folder that holds GrabCut/, Berkeley/, ...")
+
+
+if __name__ == "__main__":
+    main()

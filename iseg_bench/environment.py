@@ -1,0 +1,49 @@
+"""What machine and software produced a result: recorded with every run."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from importlib import metadata
+
+import psutil
+
+PACKAGES = ("iseg-bench", "numpy", "opencv-python", "opencv-python-headless", "torch", "pandas", "scipy")
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def capture() -> dict:
+    """CPU, cores, memory, OS, Python and package versions, and thread-count settings."""
+    import cv2
+
+    versions = {p: v for p in PACKAGES if (v := _version(p))}
+    versions["cv2 (runtime)"] = cv2.__version__
+    return {
+        "cpu": _cpu_model(),
+        "logical_cores": psutil.cpu_count(logical=True),
+        "physical_cores": psutil.cpu_count(logical=False),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "os": platform.platform(),
+        "python": sys.version.split()[0],
+        "packages": versions,
+        "opencv_threads": cv2.getNumThreads(),
+        "thread_env": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ},
+    }

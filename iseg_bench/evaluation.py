@@ -1,0 +1,93 @@
+"""The per-sample loop: the robot clicks, the method predicts (timed), the harness scores.
+
+The same loop runs every method; nothing in it depends on which method it is. Only the model
+calls are timed (``set_image`` and ``predict``); clicking, thresholding and scoring are not.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import metrics
+from .clicker import make_clicker
+from .predictor import Predictor
+from .protocol import Protocol
+from .records import FIRST, LATER, METHOD_ERROR, OK
+
+
+class MethodOutputError(Exception):
+    """A prediction that breaks the contract (wrong shape, NaN, values outside [0, 1])."""
+
+
+@dataclass
+class SampleOutcome:
+    """What one sample produced; the runner adds identity and stores it as a SampleRecord."""
+
+    status: str = OK
+    error: str = ""
+    clicks: list[list[int]] = field(default_factory=list)
+    ious: list[float] = field(default_factory=list)
+    latency_s: list[float] = field(default_factory=list)
+    phases: list[str] = field(default_factory=list)
+    setup_s: float = 0.0
+
+
+def check_probabilities(probs: object, shape: tuple[int, int]) -> np.ndarray:
+    """The prediction as a float array, or MethodOutputError saying what is wrong with it."""
+    if not isinstance(probs, np.ndarray):
+        raise MethodOutputError(f"predict returned {type(probs).__name__}, expected a numpy array")
+    if probs.shape != shape:
+        raise MethodOutputError(f"predict returned shape {probs.shape}, expected {shape}")
+    if probs.dtype == bool:
+        return probs
+    if not np.issubdtype(probs.dtype, np.floating):
+        raise MethodOutputError(f"predict returned dtype {probs.dtype}, expected float probabilities")
+    if not np.isfinite(probs).all():
+        raise MethodOutputError("predict returned NaN or infinite values")
+    lo, hi = float(probs.min()), float(probs.max())
+    if lo < 0.0 or hi > 1.0:
+        raise MethodOutputError(f"predict returned values in [{lo:g}, {hi:g}], expected probabilities in [0, 1]")
+    return probs
+
+
+def evaluate_sample(predictor: Predictor, image: np.ndarray, gt: np.ndarray, protocol: Protocol) -> SampleOutcome:
+    """Run one sample to the protocol's stopping rule; a failing method ends it as METHOD_ERROR.
+
+    Early stop compares the float64 IoU with the highest threshold, as the reference loop does;
+    metrics later compare the stored float32 values (never stricter, so NoC is unaffected).
+    """
+    out = SampleOutcome()
+    clicker = make_clicker(protocol.clicker, gt)
+    shape = gt.shape
+    pred = np.zeros(shape, dtype=bool)
+    prev: np.ndarray | None = None
+    stop = protocol.stop_threshold
+    k = -1
+    try:
+        t0 = time.perf_counter()
+        predictor.reset()
+        predictor.set_image(image)
+        out.setup_s = time.perf_counter() - t0
+        for k in range(protocol.max_clicks):
+            click = clicker.next_click(pred)
+            t0 = time.perf_counter()
+            probs = predictor.predict(tuple(clicker.clicks), prev)
+            elapsed = time.perf_counter() - t0
+            probs = check_probabilities(probs, shape)
+            pred = probs > protocol.prob_threshold
+            iou = metrics.iou(gt, pred)
+            out.clicks.append([click.y, click.x, int(click.is_positive)])
+            out.ious.append(float(np.float32(iou)))
+            out.latency_s.append(elapsed + (out.setup_s if k == 0 else 0.0))
+            out.phases.append(FIRST if k == 0 else LATER)
+            prev = pred
+            if stop is not None and iou >= stop and k + 1 >= protocol.min_clicks:
+                break
+    except Exception as exc:  # a method failure costs this sample only
+        out.status = METHOD_ERROR
+        where = "set_image" if k < 0 else f"click {k + 1}"
+        out.error = f"{where}: {type(exc).__name__}: {exc}"
+    return out

@@ -1,0 +1,123 @@
+"""Accuracy and time metrics as pure functions of per-click IoU traces.
+
+A *trace* is the float32 IoU after each click of one sample, truncated where the sample stopped.
+Conventions follow the reference evaluation code (reference/protocol.md §2.2-2.5):
+
+- IoU ignores void pixels; an empty union gives NaN, which never reaches a threshold.
+- Thresholds are compared in float32 (``float32(0.9) >= 0.9`` holds, as in the reference).
+- A sample that never reaches a threshold counts ``max_clicks`` (not ``max_clicks + 1``), and a
+  failure (NoF) is a sample whose NoC equals ``max_clicks`` -- including one that first gets there
+  exactly at the last click.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+Trace = Sequence[float] | np.ndarray
+
+
+def iou(gt: np.ndarray, pred: np.ndarray) -> float:
+    """IoU of a binary prediction against a label map (1 object, 0 background, -1 void).
+
+    >>> gt = np.array([[1, 1], [0, -1]]); pred = np.array([[True, False], [True, True]])
+    >>> round(iou(gt, pred), 4)
+    0.3333
+    """
+    valid = gt != -1
+    obj = gt == 1
+    pred = pred.astype(bool, copy=False)
+    inter = np.count_nonzero(pred & obj & valid)
+    union = np.count_nonzero((pred | obj) & valid)
+    return inter / union if union else float("nan")
+
+
+def _as_trace(trace: Trace) -> np.ndarray:
+    return np.asarray(trace, dtype=np.float32)
+
+
+def reached(trace: Trace, threshold: float) -> np.ndarray:
+    """Boolean array: did the IoU after each click reach ``threshold`` (float32 comparison)?"""
+    return _as_trace(trace) >= np.float32(threshold)
+
+
+def noc(trace: Trace, threshold: float, max_clicks: int) -> int:
+    """Clicks needed to reach ``threshold``; ``max_clicks`` if it is never reached.
+
+    >>> noc([0.5, 0.86, 0.91], 0.85, 20), noc([0.3] * 20, 0.85, 20)
+    (2, 20)
+    """
+    hits = np.flatnonzero(reached(trace, threshold))
+    return int(hits[0]) + 1 if hits.size else max_clicks
+
+
+def noc_per_sample(traces: Sequence[Trace], threshold: float, max_clicks: int) -> np.ndarray:
+    return np.array([noc(t, threshold, max_clicks) for t in traces], dtype=np.int64)
+
+
+def mean_noc(traces: Sequence[Trace], threshold: float, max_clicks: int) -> float:
+    """NoC@threshold: mean clicks to reach it over samples (NaN for no samples).
+
+    >>> traces = [[0.5, 0.86, 0.91], [0.95], [0.3] * 20, [0.1] * 19 + [0.92]]
+    >>> mean_noc(traces, 0.85, 20), mean_noc(traces, 0.90, 20)
+    (10.75, 11.0)
+    """
+    counts = noc_per_sample(traces, threshold, max_clicks)
+    return float(counts.mean()) if counts.size else float("nan")
+
+
+def noc_std(traces: Sequence[Trace], threshold: float, max_clicks: int) -> float:
+    """Population standard deviation of the per-sample NoC (as SimpleClick reports)."""
+    counts = noc_per_sample(traces, threshold, max_clicks)
+    return float(counts.std()) if counts.size else float("nan")
+
+
+def nof(traces: Sequence[Trace], threshold: float, max_clicks: int) -> int:
+    """NoF@threshold ("≥20@t"): samples whose NoC equals ``max_clicks``.
+
+    >>> nof([[0.5, 0.86, 0.91], [0.95], [0.3] * 20, [0.1] * 19 + [0.92]], 0.90, 20)
+    2
+    """
+    return int(np.count_nonzero(noc_per_sample(traces, threshold, max_clicks) == max_clicks))
+
+
+def carried_forward(trace: Trace, max_clicks: int) -> np.ndarray:
+    """The trace extended to ``max_clicks`` by repeating its last IoU (a stopped sample keeps its mask)."""
+    t = _as_trace(trace)[:max_clicks]
+    if t.size == 0:
+        raise ValueError("an empty trace cannot be carried forward")
+    return np.concatenate([t, np.full(max_clicks - t.size, t[-1], dtype=np.float32)])
+
+
+def miou_curve(traces: Sequence[Trace], max_clicks: int) -> np.ndarray:
+    """mIoU@k for k = 1..max_clicks (float64), early-stopped samples carried forward.
+
+    >>> miou_curve([[0.5, 0.9], [0.7, 0.8, 0.85]], 3).round(3).tolist()
+    [0.6, 0.85, 0.875]
+    """
+    if not traces:
+        return np.full(max_clicks, np.nan)
+    stacked = np.stack([carried_forward(t, max_clicks) for t in traces]).astype(np.float64)
+    return stacked.mean(axis=0)
+
+
+def time_to_iou(trace: Trace, latencies_s: Sequence[float], threshold: float) -> float:
+    """Model time (s) spent until ``threshold`` is reached; all clicks' time if it never is.
+
+    >>> time_to_iou([0.5, 0.9, 0.95], [0.2, 0.1, 0.1], 0.9)
+    0.30000000000000004
+    """
+    lat = np.asarray(latencies_s, dtype=np.float64)
+    if lat.size != len(trace):
+        raise ValueError(f"{lat.size} latencies for a trace of {len(trace)} clicks")
+    hits = np.flatnonzero(reached(trace, threshold))
+    n = int(hits[0]) + 1 if hits.size else lat.size
+    return float(lat[:n].sum())
+
+
+def seconds_per_click(latencies: Sequence[Sequence[float]]) -> float:
+    """SPC: mean model time per click actually run, over all samples (NaN without clicks)."""
+    flat = [x for lat in latencies for x in lat]
+    return float(np.mean(flat)) if flat else float("nan")

@@ -1,0 +1,106 @@
+"""The adapter contract every method implements, and what it declares about itself.
+
+The harness only ever calls these methods, in this order per sample: ``reset()``,
+``set_image(image)``, then ``predict(clicks, prev_mask)`` once per click. It never branches on a
+method's identity; what differs between methods is declared here (capabilities, weights status).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .clicker import Click
+from .protocol import Protocol
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What the harness and the reports need to know about a method's cost structure.
+
+    ``caches_image_work``: work done once per image is reused by later clicks.
+    ``later_clicks_differ``: later clicks run a different (usually cheaper) computation than the
+    first, so first-click and later-click cost must be reported apart (EMC-Click).
+    ``uses_prev_mask``: the method conditions on its previous prediction.
+    """
+
+    caches_image_work: bool = False
+    later_clicks_differ: bool = False
+    uses_prev_mask: bool = False
+
+
+@dataclass(frozen=True)
+class MethodInfo:
+    """A method's self-description, stored with its results.
+
+    ``weights`` identifies exactly what produced the numbers (file hash, or algorithm version for
+    weight-free methods); it is part of every result key. ``trained`` is None for weight-free
+    methods, False for a network with random weights (accuracy meaningless), True for official
+    weights.
+    """
+
+    name: str
+    family: str
+    weights: str
+    trained: bool | None
+    params: int = 0
+    input_size: str = "native"
+    capabilities: Capabilities = field(default_factory=Capabilities)
+    notes: str = ""
+
+    @property
+    def status(self) -> str:
+        return {None: "weight-free", True: "official weights", False: "UNTRAINED"}[self.trained]
+
+    @property
+    def label(self) -> str:
+        """Name as printed in tables: untrained networks are always marked."""
+        return self.name if self.trained is not False else f"{self.name} (untrained)"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MethodInfo:
+        data = dict(data)
+        data["capabilities"] = Capabilities(**data.get("capabilities", {}))
+        return cls(**data)
+
+
+class Predictor(ABC):
+    """A click-based interactive segmentation method.
+
+    Subclasses set ``name``, ``family`` and ``capabilities`` and implement ``set_image`` and
+    ``predict``. ``predict`` returns a float array of foreground probabilities in [0, 1] with the
+    image's height and width; the harness thresholds it with the protocol's ``prob_threshold``.
+    """
+
+    name: ClassVar[str] = ""
+    family: ClassVar[str] = ""
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    def prepare(self, protocol: Protocol, dataset: str) -> None:
+        """Called before each dataset: adopt the protocol's flip/input-size settings (optional)."""
+
+    def reset(self) -> None:
+        """Forget everything about the previous image (caches, previous predictions)."""
+
+    @abstractmethod
+    def set_image(self, image: np.ndarray) -> None:
+        """Take a new RGB uint8 image (H, W, 3); per-image work may be done or cached here."""
+
+    @abstractmethod
+    def predict(self, clicks: Sequence[Click], prev_mask: np.ndarray | None) -> np.ndarray:
+        """Probabilities (H, W) after all ``clicks`` so far.
+
+        ``prev_mask`` is the previous binary prediction as the user sees it (None at the first
+        click); methods that keep their own previous probabilities may ignore it.
+        """
+
+    @abstractmethod
+    def describe(self) -> MethodInfo:
+        """Name, weights identity and status, parameter count, input size, capabilities."""

@@ -1,0 +1,79 @@
+"""Per-sample result records: plain data, one JSON line each, keyed by content.
+
+A record holds everything the metrics need (per-click IoU, latency, phase, the clicks) and the
+identity of what produced it. The key hashes (method, weights identity, dataset, dataset
+fingerprint, sample id, protocol hash): change any of them and the sample is evaluated anew.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+OK = "ok"
+DATA_ERROR = "data-error"  # the sample could not be loaded: excluded from every method's metrics
+METHOD_ERROR = "method-error"  # the method raised or returned garbage: counts as a failure
+STATUSES = (OK, DATA_ERROR, METHOD_ERROR)
+
+FIRST, LATER = "first", "later"
+
+
+def result_key(method: str, weights: str, dataset: str, fingerprint: str, sample_id: str, protocol: str) -> str:
+    blob = "\x1f".join((method, weights, dataset, fingerprint, sample_id, protocol))
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+@dataclass
+class SampleRecord:
+    """The outcome of one sample for one method under one protocol.
+
+    ``ious`` are float32 values (stored exactly), ``latency_s`` the model time of each click in
+    seconds (click 0 includes ``set_image``, whose own time is ``setup_s``), ``phases`` ``first``
+    for click 0 and ``later`` after it, ``clicks`` ``[y, x, positive]`` triples.
+    """
+
+    method: str
+    weights: str
+    dataset: str
+    fingerprint: str
+    sample_id: str
+    protocol: str
+    status: str = OK
+    error: str = ""
+    height: int = 0
+    width: int = 0
+    clicks: list[list[int]] = field(default_factory=list)
+    ious: list[float] = field(default_factory=list)
+    latency_s: list[float] = field(default_factory=list)
+    phases: list[str] = field(default_factory=list)
+    setup_s: float = 0.0
+    finished: str = ""
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown record status {self.status!r}")
+        expected = result_key(self.method, self.weights, self.dataset, self.fingerprint, self.sample_id,
+                              self.protocol)
+        if self.key and self.key != expected:
+            raise ValueError(f"record key {self.key} does not match its content (expected {expected})")
+        self.key = expected
+        n = len(self.ious)
+        if not (len(self.latency_s) == len(self.phases) == len(self.clicks) == n):
+            raise ValueError(f"record {self.key}: per-click lists have different lengths")
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), separators=(",", ":"), allow_nan=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SampleRecord:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    @property
+    def evaluated(self) -> bool:
+        """Counts in the metrics: the method ran (successfully or not) on a loadable sample."""
+        return self.status != DATA_ERROR

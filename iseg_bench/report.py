@@ -1,0 +1,108 @@
+"""Render a results folder: tables (Markdown, LaTeX, CSV), summary JSON and plots, per protocol.
+
+Everything is recomputed from the stored records, so a report can be re-rendered at any time,
+from any mix of runs, without running a model.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import plots, tables
+from .predictor import MethodInfo
+from .protocol import Protocol
+from .store import ResultStore, StoreError
+from .summary import COUNTING_RULES, ResultRow, summarize
+
+
+@dataclass
+class Report:
+    protocol: Protocol
+    rows: list[ResultRow]
+    out_dir: Path
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def markdown(self) -> str:
+        return tables.table3_markdown(self.rows, self.protocol)
+
+
+def _order(rows: list[ResultRow], manifest: dict) -> list[ResultRow]:
+    """Methods and datasets in the order the runs named them (latest run last)."""
+    methods, datasets = [], []
+    for run in manifest.get("runs", []):
+        methods += run.get("methods", [])
+        datasets += run.get("datasets", [])
+    m_rank = {m.lower(): i for i, m in reversed(list(enumerate(methods)))}
+    d_rank = {d: i for i, d in reversed(list(enumerate(datasets)))}
+    return sorted(rows, key=lambda r: (m_rank.get(r.method.lower(), len(m_rank)), r.method,
+                                       d_rank.get(r.dataset, len(d_rank)), r.dataset))
+
+
+def build_reports(results_dir: str | Path) -> list[Report]:
+    """Summaries of every protocol found in ``results_dir`` (StoreError if there is nothing)."""
+    store = ResultStore(results_dir)
+    manifest = store.read_manifest()
+    records = store.load()
+    if not records:
+        raise StoreError(f"no result records in {store.records_dir}")
+    methods = {w: MethodInfo.from_dict(d) for w, d in manifest.get("methods", {}).items()}
+    hashes = list(dict.fromkeys(r.protocol for r in records))
+    missing = [h for h in hashes if h not in manifest.get("protocols", {})]
+    if missing:
+        raise StoreError(f"{store.manifest_path} does not describe protocol(s) {missing} used by stored records")
+    reports = []
+    for h in hashes:
+        protocol = Protocol.from_dict(manifest["protocols"][h])
+        rows = _order(summarize(records, protocol, methods), manifest)
+        sub = "report" if len(hashes) == 1 else f"report/{protocol.name}-{h}"
+        reports.append(Report(protocol, rows, Path(results_dir) / sub))
+    return reports
+
+
+def write_report(report: Report, manifest: dict) -> list[Path]:
+    out = report.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    rows, protocol = report.rows, report.protocol
+    texts = {
+        "table3.md": tables.table3_markdown(rows, protocol),
+        "table3.tex": tables.table3_latex(rows, protocol),
+        "results.md": tables.detail_markdown(rows, protocol),
+        "results.tex": tables.detail_latex(rows, protocol),
+    }
+    files = []
+    for name, text in texts.items():
+        (out / name).write_text(text)
+        files.append(out / name)
+    tables.results_frame(rows, protocol).to_csv(out / "results.csv", index=False)
+    files.append(out / "results.csv")
+    summary = {
+        "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "protocol": {**protocol.to_dict(), "hash": protocol.hash, "summary": protocol.summary()},
+        "counting_rules": COUNTING_RULES,
+        "units": {"noc": "clicks", "nof": "samples", "miou": "fraction in [0, 1], k = 1..max_clicks",
+                  "spc_s": "seconds of model time per click", "time_s": "seconds of model time, summed "
+                  "over samples until each threshold", "first_click_s / later_click_s": "median seconds"},
+        "results": [r.to_dict() for r in rows],
+        "methods": {r.weights: manifest.get("methods", {}).get(r.weights) for r in rows},
+        "datasets": {r.fingerprint: manifest.get("datasets", {}).get(r.fingerprint) for r in rows},
+        "environment": (manifest.get("runs") or [{}])[-1].get("environment"),
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=1, allow_nan=True))
+    files.append(out / "summary.json")
+    files += plots.plot_miou_curves(rows, protocol, out)
+    files.append(plots.plot_noc_bars(rows, protocol, out))
+    report.files = files
+    return files
+
+
+def render(results_dir: str | Path) -> list[Report]:
+    """Build and write every report of ``results_dir``."""
+    manifest = ResultStore(results_dir).read_manifest()
+    reports = build_reports(results_dir)
+    for rep in reports:
+        write_report(rep, manifest)
+    return reports

@@ -1,0 +1,129 @@
+"""A benchmark run: every method on every dataset under one protocol, resumable.
+
+Names are checked and datasets opened before any work starts, so a typo fails in a second rather
+than after an hour. Each finished sample is appended to the store at once; samples whose key is
+already stored are skipped, so re-running a command resumes it and changes nothing already done.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from . import environment
+from .adapters import METHODS, load_predictor
+from .datasets import Dataset, SampleError, open_dataset
+from .evaluation import SampleOutcome, evaluate_sample
+from .protocol import Protocol
+from .records import DATA_ERROR, SampleRecord
+from .store import ResultStore
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What to run. ``limit`` keeps the first N samples of each dataset."""
+
+    methods: tuple[str, ...]
+    datasets: tuple[str, ...]
+    protocol: Protocol
+    out: Path
+    data_root: Path | None = None
+    limit: int | None = None
+
+
+@dataclass
+class RunOutcome:
+    counts: Counter = field(default_factory=Counter)  # new records by status, plus "skipped"
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return sum(n for status, n in self.counts.items() if status not in ("ok", "skipped"))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def open_datasets(specs: tuple[str, ...], data_root: Path | None) -> list[Dataset]:
+    return [open_dataset(spec, data_root) for spec in specs]
+
+
+def run(plan: RunPlan, progress: bool = True, echo: Callable[[str], None] = print) -> RunOutcome:
+    """Evaluate the plan into ``plan.out``; raises before any work on unknown names or layouts."""
+    for name in plan.methods:
+        METHODS.entry(name)  # UnknownNameError with suggestions, before anything runs
+    datasets = open_datasets(plan.datasets, plan.data_root)
+    store = ResultStore(plan.out)
+    protocol = plan.protocol
+    store.update_manifest(protocol=protocol.to_dict(), protocol_hash=protocol.hash,
+                          run={"started": _now(), "argv": sys.argv, "methods": list(plan.methods),
+                               "datasets": [d.name for d in datasets], "protocol": protocol.hash,
+                               "limit": plan.limit, "environment": environment.capture()})
+    for ds in datasets:
+        store.update_manifest(dataset=ds.describe())
+    done = store.keys()
+    outcome = RunOutcome()
+    with store:
+        for method in plan.methods:
+            predictor = load_predictor(method)
+            info = predictor.describe()
+            store.update_manifest(method=info.to_dict())
+            if info.trained is False:
+                echo(f"note: {info.name} runs with UNTRAINED weights: its accuracy is meaningless "
+                     f"(efficiency figures stay valid). {info.notes}")
+            for ds in datasets:
+                predictor.prepare(protocol, ds.name)
+                ids = ds.ids[: plan.limit] if plan.limit else ds.ids
+                todo = []
+                for index, sid in enumerate(ids):
+                    record = SampleRecord(info.name, info.weights, ds.name, ds.fingerprint, sid, protocol.hash)
+                    if record.key in done:
+                        outcome.counts["skipped"] += 1
+                    else:
+                        todo.append((index, record))
+                label = f"{info.name} on {ds.name}"
+                with click.progressbar(todo, label=label, file=sys.stderr if progress else _Null(),
+                                       show_pos=True, item_show_func=lambda item: item[1].sample_id if item else "") as bar:
+                    for index, record in bar:
+                        _evaluate_into(record, ds, index, predictor, protocol)
+                        store.append(record)
+                        done.add(record.key)
+                        outcome.counts[record.status] += 1
+                        if record.error:
+                            outcome.errors.append(f"{label} / {record.sample_id}: {record.error}")
+    return outcome
+
+
+def _evaluate_into(record: SampleRecord, ds: Dataset, index: int, predictor, protocol: Protocol) -> None:
+    try:
+        sample = ds.load(index)
+    except SampleError as exc:
+        record.status, record.error = DATA_ERROR, str(exc)
+    except Exception as exc:  # an unexpected decoder failure is still one bad sample
+        record.status, record.error = DATA_ERROR, f"{type(exc).__name__}: {exc}"
+    else:
+        record.height, record.width = sample.shape
+        result: SampleOutcome = evaluate_sample(predictor, sample.image, sample.gt, protocol)
+        for name in ("status", "error", "clicks", "ious", "latency_s", "phases", "setup_s"):
+            setattr(record, name, getattr(result, name))
+    record.finished = _now()
+
+
+class _Null:
+    """A file that swallows progress output."""
+
+    def write(self, _: str) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False

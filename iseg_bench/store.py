@@ -1,0 +1,126 @@
+"""The results folder: append-only JSON-lines records plus a manifest of what produced them.
+
+Layout of ``DIR``::
+
+    records/<method>/<dataset>.jsonl   one SampleRecord per line, flushed and fsync'ed per sample
+    manifest.json                      protocols, method descriptions, dataset fingerprints, runs
+    report/                            rendered tables, plots and summary (``iseg-bench report``)
+
+A run killed at any point keeps every finished line; a half-written last line is detected and cut
+off before the next append, and unreadable lines are skipped (and counted) when loading.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from .files import cut_partial_tail, write_json_atomic
+from .records import SampleRecord
+
+
+class StoreError(Exception):
+    """The results folder cannot be used (not writable, manifest unreadable)."""
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "_"
+
+
+class ResultStore:
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.records_dir = self.root / "records"
+        self.manifest_path = self.root / "manifest.json"
+        self._handles: dict[Path, IO[str]] = {}
+        self.skipped_lines = 0
+
+    # -- records ---------------------------------------------------------------------------
+
+    def path_for(self, method: str, dataset: str) -> Path:
+        return self.records_dir / _safe(method) / f"{_safe(dataset)}.jsonl"
+
+    def append(self, record: SampleRecord) -> None:
+        """Append one record durably (flush + fsync): once this returns, the sample is kept."""
+        path = self.path_for(record.method, record.dataset)
+        handle = self._handles.get(path)
+        if handle is None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            dropped = cut_partial_tail(path)
+            if dropped:
+                warnings.warn(f"{path}: discarded a half-written last record ({dropped} bytes)", stacklevel=2)
+            handle = self._handles[path] = open(path, "a", encoding="utf-8")
+        handle.write(record.to_json() + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+    def close(self) -> None:
+        for handle in self._handles.values():
+            handle.close()
+        self._handles.clear()
+
+    def __enter__(self) -> ResultStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def iter_records(self) -> Iterator[SampleRecord]:
+        """Every readable record once (first occurrence of a key wins)."""
+        seen: set[str] = set()
+        self.skipped_lines = 0
+        if not self.records_dir.is_dir():
+            return
+        for path in sorted(self.records_dir.rglob("*.jsonl")):
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                for lineno, line in enumerate(fh, 1):
+                    if not line.endswith("\n"):
+                        self.skipped_lines += 1  # half-written by a killed run
+                        continue
+                    try:
+                        record = SampleRecord.from_dict(json.loads(line))
+                    except (ValueError, TypeError) as exc:
+                        self.skipped_lines += 1
+                        warnings.warn(f"{path}:{lineno}: unreadable record skipped ({exc})", stacklevel=2)
+                        continue
+                    if record.key not in seen:
+                        seen.add(record.key)
+                        yield record
+
+    def load(self) -> list[SampleRecord]:
+        return list(self.iter_records())
+
+    def keys(self) -> set[str]:
+        return {r.key for r in self.iter_records()}
+
+    # -- manifest --------------------------------------------------------------------------
+
+    def read_manifest(self) -> dict[str, Any]:
+        if not self.manifest_path.exists():
+            return {"protocols": {}, "methods": {}, "datasets": {}, "runs": []}
+        try:
+            return json.loads(self.manifest_path.read_text())
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"cannot read {self.manifest_path}: {exc}") from None
+
+    def update_manifest(self, *, protocol: dict | None = None, protocol_hash: str = "",
+                        method: dict | None = None, dataset: dict | None = None,
+                        run: dict | None = None) -> None:
+        manifest = self.read_manifest()
+        if protocol is not None:
+            manifest["protocols"][protocol_hash] = protocol
+        if method is not None:
+            manifest["methods"][method["weights"]] = method
+        if dataset is not None:
+            manifest["datasets"][dataset["fingerprint"]] = dataset
+        if run is not None:
+            manifest["runs"].append(run)
+        try:
+            write_json_atomic(self.manifest_path, manifest)
+        except OSError as exc:
+            raise StoreError(f"cannot write {self.manifest_path}: {exc}") from None

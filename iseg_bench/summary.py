@@ -1,0 +1,121 @@
+"""Accumulate: stored records -> one result row per (method, dataset) under one protocol.
+
+Counting rules, stated once here and printed in every report:
+
+- data errors (a sample that cannot be loaded) are excluded from every metric and counted apart;
+- method errors (the method raised or returned an invalid map) count as failures: the IoU of the
+  failing click and every later click is 0, so NoC is ``max_clicks`` unless a threshold was reached
+  before the failure;
+- mIoU@k carries a stopped sample's last IoU forward (it keeps its mask);
+- times are model time only (``set_image`` + ``predict``), measured during the accuracy run.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from . import metrics
+from .predictor import MethodInfo
+from .protocol import Protocol
+from .records import FIRST, LATER, METHOD_ERROR, OK, SampleRecord
+
+COUNTING_RULES = (
+    "NoC@t: mean clicks to reach IoU t (a sample that never does counts max_clicks); "
+    "NoF@t: samples whose NoC@t equals max_clicks; IoU excludes void pixels; thresholds compared "
+    "in float32. Data errors are excluded, method errors count as failures (IoU 0 from the failing "
+    "click). mIoU@k carries an early-stopped sample's last IoU forward. Times are model time only "
+    "(set_image + predict), in seconds, measured during the accuracy run."
+)
+
+
+@dataclass
+class ResultRow:
+    """One method on one dataset under one protocol."""
+
+    method: str
+    label: str
+    status: str
+    weights: str
+    dataset: str
+    fingerprint: str
+    protocol: str
+    samples: int
+    data_errors: int
+    method_errors: int
+    noc: dict[str, float]
+    nof: dict[str, int]
+    noc_std: dict[str, float]
+    miou: list[float]
+    spc_s: float
+    first_click_s: float
+    later_click_s: float
+    time_s: dict[str, float]
+    clicks: int
+    carried_forward: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def thr_key(t: float) -> str:
+    """Threshold as a column suffix: 0.85 -> '85', 0.875 -> '87.5'."""
+    return f"{t * 100:g}"
+
+
+def effective_trace(record: SampleRecord, max_clicks: int) -> np.ndarray:
+    """The IoU trace the metrics use: a method error scores 0 from the failing click on."""
+    trace = np.asarray(record.ious, dtype=np.float32)
+    if record.status == METHOD_ERROR:
+        trace = np.concatenate([trace, np.zeros(max_clicks - trace.size, np.float32)])
+    return trace
+
+
+def _median(values: list[float]) -> float:
+    return float(np.median(values)) if values else float("nan")
+
+
+def summarize_group(records: list[SampleRecord], protocol: Protocol, info: MethodInfo | None) -> ResultRow:
+    first = records[0]
+    evaluated = [r for r in records if r.evaluated]
+    mc = protocol.max_clicks
+    traces = [effective_trace(r, mc) for r in evaluated]
+    lat = [r.latency_s for r in evaluated]
+    thresholds = protocol.iou_thresholds
+    return ResultRow(
+        method=first.method,
+        label=info.label if info else first.method,
+        status=info.status if info else "unknown",
+        weights=first.weights,
+        dataset=first.dataset,
+        fingerprint=first.fingerprint,
+        protocol=first.protocol,
+        samples=len(evaluated),
+        data_errors=len(records) - len(evaluated),
+        method_errors=sum(r.status == METHOD_ERROR for r in evaluated),
+        noc={thr_key(t): metrics.mean_noc(traces, t, mc) for t in thresholds},
+        nof={thr_key(t): metrics.nof(traces, t, mc) for t in thresholds},
+        noc_std={thr_key(t): metrics.noc_std(traces, t, mc) for t in thresholds},
+        miou=metrics.miou_curve(traces, mc).tolist(),
+        spc_s=metrics.seconds_per_click(lat),
+        first_click_s=_median([x for r in evaluated for x, p in zip(r.latency_s, r.phases) if p == FIRST]),
+        later_click_s=_median([x for r in evaluated for x, p in zip(r.latency_s, r.phases) if p == LATER]),
+        time_s={thr_key(t): float(sum(metrics.time_to_iou(r.ious, r.latency_s, t) for r in evaluated))
+                for t in thresholds},
+        clicks=sum(len(r.ious) for r in evaluated),
+        carried_forward=sum(r.status == OK and len(r.ious) < mc for r in evaluated),
+    )
+
+
+def summarize(records: Iterable[SampleRecord], protocol: Protocol,
+              methods: dict[str, MethodInfo] | None = None) -> list[ResultRow]:
+    """Rows for every (method, weights, dataset, fingerprint) under ``protocol``, in first-seen order."""
+    groups: dict[tuple, list[SampleRecord]] = defaultdict(list)
+    for r in records:
+        if r.protocol == protocol.hash:
+            groups[(r.method, r.weights, r.dataset, r.fingerprint)].append(r)
+    methods = methods or {}
+    return [summarize_group(g, protocol, methods.get(key[1])) for key, g in groups.items()]

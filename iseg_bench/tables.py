@@ -1,0 +1,151 @@
+"""Comparison tables in Markdown, LaTeX and CSV, from summary rows.
+
+``table3`` is laid out like the EMC-Click paper's Table 3 (methods x datasets, NoC@85 / NoC@90,
+plus NoF); ``detail`` has one row per method and dataset with every metric and its unit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pandas as pd
+from tabulate import tabulate
+
+from .protocol import Protocol
+from .summary import COUNTING_RULES, ResultRow, thr_key
+
+DASH = "–"
+
+
+def _fmt(value: float | int | None, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return DASH
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def table3_thresholds(protocol: Protocol) -> list[float]:
+    """The two thresholds of the paper's Table 3 (0.85, 0.90) when measured, else the lowest two."""
+    wanted = [t for t in (0.85, 0.90) if t in protocol.iou_thresholds]
+    return wanted if len(wanted) == 2 else list(protocol.iou_thresholds[:2])
+
+
+def _ordered(items: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def table3_grid(rows: Sequence[ResultRow], protocol: Protocol) -> tuple[list[str], list[str], list[list[str]]]:
+    """(dataset names, sub-column names, body rows) of the Table 3 layout."""
+    thresholds = table3_thresholds(protocol)
+    datasets = _ordered([r.dataset for r in rows])
+    labels = _ordered([r.label for r in rows])
+    sub = [f"NoC@{thr_key(t)}" for t in thresholds] + [f"NoF@{thr_key(thresholds[-1])}"]
+    by_key = {(r.label, r.dataset): r for r in rows}
+    body = []
+    for label in labels:
+        line = [label]
+        for ds in datasets:
+            r = by_key.get((label, ds))
+            if r is None:
+                line += [DASH] * len(sub)
+                continue
+            line += [_fmt(r.noc[thr_key(t)]) for t in thresholds] + [_fmt(r.nof[thr_key(thresholds[-1])])]
+        body.append(line)
+    return datasets, sub, body
+
+
+def table3_markdown(rows: Sequence[ResultRow], protocol: Protocol) -> str:
+    datasets, sub, body = table3_grid(rows, protocol)
+    headers = ["Method"] + [f"{ds} {s}" for ds in datasets for s in sub]
+    table = tabulate(body, headers=headers, tablefmt="pipe", disable_numparse=True,
+                     colalign=("left",) + ("right",) * (len(headers) - 1))
+    return table + "\n\n" + _footer(rows, protocol, markdown=True)
+
+
+def table3_latex(rows: Sequence[ResultRow], protocol: Protocol) -> str:
+    datasets, sub, body = table3_grid(rows, protocol)
+    n = len(sub)
+    lines = [r"\begin{tabular}{l" + ("|" + "c" * n) * len(datasets) + "}", r"\toprule",
+             " & ".join(["Method"] + [rf"\multicolumn{{{n}}}{{c}}{{{_tex(ds)}}}" for ds in datasets]) + r" \\",
+             " & ".join([""] + [_tex(s) for _ in datasets for s in sub]) + r" \\", r"\midrule"]
+    lines += [" & ".join(_tex(c) for c in line) + r" \\" for line in body]
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines) + "\n% " + _footer(rows, protocol, markdown=False).replace("\n", "\n% ") + "\n"
+
+
+def _tex(text: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"), ("#", r"\#"),
+                 ("–", "--")):
+        text = text.replace(a, b)
+    return text
+
+
+def detail_records(rows: Sequence[ResultRow], protocol: Protocol) -> tuple[list[str], list[list[str]]]:
+    thresholds = protocol.iou_thresholds
+    ks = [k for k in (1, 5, 10, protocol.max_clicks) if k <= protocol.max_clicks]
+    ks = _ordered([str(k) for k in ks])
+    headers = (["Method", "Dataset", "Samples"] + [f"NoC@{thr_key(t)}" for t in thresholds]
+               + [f"NoF@{thr_key(t)}" for t in thresholds] + [f"mIoU@{k} (%)" for k in ks]
+               + ["SPC (ms)", "1st click (ms, median)", "later clicks (ms, median)"]
+               + [f"Time@{thr_key(t)} (s)" for t in thresholds] + ["Errors (data/method)"])
+    body = []
+    for r in rows:
+        body.append([r.label, r.dataset, str(r.samples)]
+                    + [_fmt(r.noc[thr_key(t)]) for t in thresholds]
+                    + [_fmt(r.nof[thr_key(t)]) for t in thresholds]
+                    + [_fmt(100 * r.miou[int(k) - 1], 1) for k in ks]
+                    + [_fmt(1000 * r.spc_s, 1), _fmt(1000 * r.first_click_s, 1), _fmt(1000 * r.later_click_s, 1)]
+                    + [_fmt(r.time_s[thr_key(t)], 1) for t in thresholds]
+                    + [f"{r.data_errors}/{r.method_errors}"])
+    return headers, body
+
+
+def detail_markdown(rows: Sequence[ResultRow], protocol: Protocol) -> str:
+    headers, body = detail_records(rows, protocol)
+    return (tabulate(body, headers=headers, tablefmt="pipe", disable_numparse=True,
+                     colalign=("left", "left") + ("right",) * (len(headers) - 2))
+            + "\n\n" + _footer(rows, protocol, markdown=True))
+
+
+def detail_latex(rows: Sequence[ResultRow], protocol: Protocol) -> str:
+    headers, body = detail_records(rows, protocol)
+    table = tabulate([[_tex(c) for c in line] for line in body], headers=[_tex(h) for h in headers],
+                     tablefmt="latex_booktabs", disable_numparse=True)
+    return table + "\n% " + _footer(rows, protocol, markdown=False).replace("\n", "\n% ") + "\n"
+
+
+def results_frame(rows: Sequence[ResultRow], protocol: Protocol) -> pd.DataFrame:
+    """Every metric as one flat, unit-named column per row (the CSV export)."""
+    records = []
+    for r in rows:
+        rec = {"method": r.method, "label": r.label, "weights_status": r.status, "weights": r.weights,
+               "dataset": r.dataset, "dataset_fingerprint": r.fingerprint, "protocol": protocol.name,
+               "protocol_hash": r.protocol, "samples": r.samples, "data_errors": r.data_errors,
+               "method_errors": r.method_errors, "clicks_run": r.clicks,
+               "early_stopped_samples": r.carried_forward}
+        for t in protocol.iou_thresholds:
+            k = thr_key(t)
+            rec[f"noc_{k}_clicks"] = r.noc[k]
+            rec[f"nof_{k}_samples"] = r.nof[k]
+            rec[f"noc_{k}_std_clicks"] = r.noc_std[k]
+            rec[f"time_{k}_s"] = r.time_s[k]
+        for k, v in enumerate(r.miou, 1):
+            rec[f"miou_{k}"] = v
+        rec.update(spc_s=r.spc_s, first_click_median_s=r.first_click_s, later_click_median_s=r.later_click_s)
+        records.append(rec)
+    return pd.DataFrame.from_records(records)
+
+
+def _footer(rows: Sequence[ResultRow], protocol: Protocol, markdown: bool) -> str:
+    lines = [protocol.summary() + ".", COUNTING_RULES]
+    statuses = _ordered([f"{r.label}: {r.status}" for r in rows])
+    lines.append("Weights: " + "; ".join(statuses) + ".")
+    if any(r.status == "UNTRAINED" for r in rows):
+        lines.append("UNTRAINED methods run with random weights: their accuracy is meaningless.")
+    errors = [f"{r.label} on {r.dataset}: {r.data_errors} data / {r.method_errors} method errors"
+              for r in rows if r.data_errors or r.method_errors]
+    if errors:
+        lines.append("Failed samples: " + "; ".join(errors) + ".")
+    fps = _ordered([f"{r.dataset} {r.fingerprint}" for r in rows])
+    lines.append("Dataset fingerprints: " + ", ".join(fps) + ".")
+    return "\n".join(f"{'> ' if markdown else ''}{line}" for line in lines)
