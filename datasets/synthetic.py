@@ -34,20 +34,27 @@ def _gaussian_blur(img: np.ndarray, sigma: float) -> np.ndarray:
     for axis in (0, 1):
         pad = [(0, 0)] * out.ndim
         pad[axis] = (radius, radius)
-        padded = np.pad(out, pad, mode="reflect")
-        out = sum(w * np.take(padded, np.arange(i, i + out.shape[axis]), axis=axis) for i, w in enumerate(k))
+        padded = np.moveaxis(np.pad(out, pad, mode="reflect"), axis, 0)
+        n = out.shape[axis]
+        acc = k[0] * padded[0:n]
+        for i in range(1, k.size):
+            acc += k[i] * padded[i:i + n]
+        out = np.moveaxis(acc, 0, axis)
     return out
 
 
 def _texture(h: int, w: int, rng: np.random.Generator, strength: float) -> np.ndarray:
     """Sum of random gratings plus smooth noise, zero-mean, (h, w)."""
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    y = np.arange(h, dtype=np.float64)[:, None]
+    x = np.arange(w, dtype=np.float64)[None, :]
     tex = np.zeros((h, w))
     for _ in range(3):
         freq = rng.uniform(0.02, 0.12)
         angle = rng.uniform(0, np.pi)
         phase = rng.uniform(0, 2 * np.pi)
-        tex += np.sin(freq * (xx * np.cos(angle) + yy * np.sin(angle)) + phase)
+        # sin(a + b) expanded into outer products: no full-size trigonometry
+        a, b = freq * np.cos(angle) * x + phase, freq * np.sin(angle) * y
+        tex += np.sin(a) * np.cos(b) + np.cos(a) * np.sin(b)
     noise = _gaussian_blur(rng.standard_normal((h, w)), 2.0)
     tex = tex / 3 + noise / (noise.std() + 1e-9)
     return strength * tex / 2
@@ -141,19 +148,25 @@ class SyntheticDataset(Dataset):
 
     def __init__(self, size: int = 30) -> None:
         self.size = size
+        self._scenes: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def _scene(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        if index not in self._scenes:  # fingerprinting generates every scene once; keep them
+            self._scenes[index] = generate_scene(index)[:2]
+        return self._scenes[index]
 
     @property
     def ids(self) -> list[str]:
         return [f"synth-{i:03d}" for i in range(self.size)]
 
     def load(self, index: int) -> Sample:
-        image, gt, _ = generate_scene(index)
-        return Sample(self.ids[index], image, gt)
+        image, gt = self._scene(index)
+        return Sample(self.ids[index], image.copy(), gt.copy())
 
     @cached_property
     def fingerprint(self) -> str:
         blobs = []
         for i in range(self.size):
-            image, gt, _ = generate_scene(i)
+            image, gt = self._scene(i)
             blobs += [image.tobytes(), gt.tobytes()]
         return fingerprint_arrays(f"{GENERATOR_VERSION}:{self.size}", blobs)

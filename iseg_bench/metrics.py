@@ -31,7 +31,7 @@ def iou(gt: np.ndarray, pred: np.ndarray) -> float:
     pred = pred.astype(bool, copy=False)
     inter = np.count_nonzero(pred & obj & valid)
     union = np.count_nonzero((pred | obj) & valid)
-    return inter / union if union else float("nan")
+    return float(inter) / float(union) if union else float("nan")
 
 
 def _as_trace(trace: Trace) -> np.ndarray:

@@ -58,6 +58,11 @@ class Registry(Generic[T]):
         for alias in aliases:
             self._aliases[alias.lower()] = key
 
+    def unregister(self, name: str) -> None:
+        key = self.entry(name).name.lower()
+        del self._entries[key]
+        self._aliases = {a: k for a, k in self._aliases.items() if k != key}
+
     def entry(self, name: str) -> Entry:
         key = name.lower()
         key = self._aliases.get(key, key)

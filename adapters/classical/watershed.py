@@ -33,8 +33,10 @@ class WatershedPredictor(ClassicalPredictor):
     def predict(self, clicks: Sequence[Click], prev_mask: np.ndarray | None) -> np.ndarray:
         shape = self._smooth.shape[:2]
         markers = np.zeros(shape, np.int32)
-        markers[[0, -1], :] = 1
-        markers[:, [0, -1]] = 1
+        # OpenCV overwrites the outermost pixel ring with watershed lines, so the background
+        # seed frame is two pixels wide
+        markers[[0, 1, -2, -1], :] = 1
+        markers[:, [0, 1, -2, -1]] = 1
         pos, neg = click_disks(shape, clicks, self.seed_radius)
         markers[neg] = 1
         markers[pos] = 2

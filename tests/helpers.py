@@ -1,0 +1,96 @@
+"""Test-only predictors and reference implementations, importable from the tests."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from iseg_bench.clicker import Click
+from iseg_bench.predictor import MethodInfo, Predictor
+
+
+class _TestPredictor(Predictor):
+    family = "test"
+
+    def set_image(self, image):
+        self.image = image
+
+    def describe(self):
+        return MethodInfo(self.name, self.family, weights=f"test:{self.name}", trained=None)
+
+
+class Oracle(_TestPredictor):
+    """Knows the ground truth (set by the test) and returns it at click ``perfect_at``."""
+
+    name = "oracle"
+    gt_by_shape: dict = {}
+    perfect_at = 1
+
+    def predict(self, clicks, prev_mask):
+        gt = self.gt_by_shape[self.image.shape[:2]]
+        if len(clicks) >= self.perfect_at:
+            return (gt == 1).astype(np.float32)
+        return np.zeros(gt.shape, np.float32)
+
+
+class RaisesAtThirdClick(_TestPredictor):
+    name = "raises"
+
+    def predict(self, clicks, prev_mask):
+        if len(clicks) == 3:
+            raise RuntimeError("boom")
+        h, w = self.image.shape[:2]
+        return np.zeros((h, w), np.float32)
+
+
+class ReturnsNaN(_TestPredictor):
+    name = "nan"
+
+    def predict(self, clicks, prev_mask):
+        return np.full(self.image.shape[:2], np.nan, np.float32)
+
+
+class WrongShape(_TestPredictor):
+    name = "wrong-shape"
+
+    def predict(self, clicks, prev_mask):
+        h, w = self.image.shape[:2]
+        return np.zeros((h + 1, w), np.float32)
+
+
+class Untrained(_TestPredictor):
+    name = "untrained-net"
+
+    def predict(self, clicks, prev_mask):
+        return np.zeros(self.image.shape[:2], np.float32)
+
+    def describe(self):
+        return MethodInfo(self.name, "test", weights="random-init:seed0", trained=False, params=10)
+
+
+def brute_force_edt(mask: np.ndarray) -> np.ndarray:
+    """Distance of each True pixel to the nearest False pixel, the border padded as False (float32)."""
+    padded = np.pad(mask, 1)
+    zeros = np.argwhere(~padded)
+    out = np.zeros(padded.shape, np.float64)
+    for y, x in np.argwhere(padded):
+        out[y, x] = np.sqrt(((zeros - (y, x)) ** 2).sum(axis=1).min())
+    return out[1:-1, 1:-1].astype(np.float32)
+
+
+def reference_next_click(gt: np.ndarray, pred: np.ndarray, not_clicked: np.ndarray) -> tuple[int, int, bool]:
+    """The reference robot's rule on the full image, step by step as reference/protocol.md §1.2 states it."""
+    import cv2
+
+    obj, valid = gt == 1, gt != -1
+    fn = obj & ~pred & valid
+    fp = ~obj & pred & valid
+    dfn = cv2.distanceTransform(np.pad(fn, 1).astype(np.uint8), cv2.DIST_L2, 0)[1:-1, 1:-1] * not_clicked
+    dfp = cv2.distanceTransform(np.pad(fp, 1).astype(np.uint8), cv2.DIST_L2, 0)[1:-1, 1:-1] * not_clicked
+    positive = dfn.max() > dfp.max()
+    dist = dfn if positive else dfp
+    ys, xs = np.where(dist == dist.max())
+    return int(ys[0]), int(xs[0]), bool(positive)
+
+
+def clicks_of(*triples) -> tuple[Click, ...]:
+    return tuple(Click(y, x, pos, i) for i, (y, x, pos) in enumerate(triples))

@@ -1,0 +1,181 @@
+"""End to end through the command line: run, resume, report, errors and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from layouts import write_paired
+
+from iseg_bench.cli import main
+from iseg_bench.store import ResultStore
+
+
+def invoke(*args: str):
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result
+
+
+def results(out: Path) -> list[dict]:
+    data = json.loads((out / "report" / "summary.json").read_text())
+    return data["results"]
+
+
+def test_run_writes_records_tables_plots_and_summary(tmp_path):
+    out = tmp_path / "res"
+    r = invoke("run", "--methods", "disk,watershed", "--limit", "4", "--out", str(out), "--no-progress")
+    assert r.exit_code == 0, r.output
+    assert "Synthetic NoC@85" in r.output and "protocol 'neutral'" in r.output
+    report = out / "report"
+    for name in ("table3.md", "table3.tex", "results.md", "results.tex", "results.csv", "summary.json",
+                 "miou_Synthetic.png", "noc.png"):
+        assert (report / name).stat().st_size > 0, name
+    assert len(ResultStore(out).load()) == 8
+    rows = results(out)
+    assert [r["method"] for r in rows] == ["disk", "watershed"]
+    assert all(r["samples"] == 4 and r["status"] == "weight-free" for r in rows)
+    tex = (report / "table3.tex").read_text()
+    assert r"\multicolumn{3}{c}{Synthetic}" in tex and "protocol 'neutral'" in tex
+    csv = (report / "results.csv").read_text().splitlines()[0]
+    assert "noc_90_clicks" in csv and "time_90_s" in csv and "spc_s" in csv
+
+
+def test_rerun_skips_finished_samples_and_resume_is_bit_identical(tmp_path):
+    full, resumed = tmp_path / "full", tmp_path / "resumed"
+    assert invoke("run", "--methods", "watershed", "--limit", "6", "--out", str(full)).exit_code == 0
+    assert invoke("run", "--methods", "watershed", "--limit", "2", "--out", str(resumed)).exit_code == 0
+    r = invoke("run", "--methods", "watershed", "--limit", "6", "--out", str(resumed))
+    assert "4 samples evaluated (0 failed), 2 already in" in r.output
+    again = invoke("run", "--methods", "watershed", "--limit", "6", "--out", str(resumed))
+    assert "0 samples evaluated (0 failed), 6 already in" in again.output
+    strip = lambda rows: [{k: v for k, v in row.items() if k not in ("spc_s", "first_click_s", "later_click_s", "time_s")} for row in rows]
+    assert strip(results(full)) == strip(results(resumed))
+    assert [r.ious for r in ResultStore(full).load()] == [r.ious for r in ResultStore(resumed).load()]
+
+
+def test_report_rerenders_from_records(tmp_path):
+    out = tmp_path / "res"
+    invoke("run", "--methods", "disk", "--limit", "3", "--out", str(out))
+    before = (out / "report" / "table3.md").read_text()
+    (out / "report" / "table3.md").unlink()
+    r = invoke("report", str(out))
+    assert r.exit_code == 0 and (out / "report" / "table3.md").read_text() == before
+
+
+def test_several_protocols_get_separate_reports(tmp_path):
+    out = tmp_path / "res"
+    invoke("run", "--methods", "disk", "--limit", "2", "--out", str(out))
+    invoke("run", "--methods", "disk", "--limit", "2", "--out", str(out), "--protocol", "ritm")
+    subdirs = sorted(p.name for p in (out / "report").iterdir() if p.is_dir())
+    assert len(subdirs) == 2 and subdirs[1].startswith("ritm-")
+
+
+@pytest.mark.parametrize("args, hint", [
+    (["--methods", "grabcat"], "did you mean 'grabcut'"),
+    (["--datasets", "Berkley"], "did you mean 'Berkeley'"),
+    (["--datasets", "GrabCut"], "needs a data root"),
+    (["--protocol", "emcc"], "did you mean 'emc'"),
+    (["--limit", "0"], "--limit"),
+])
+def test_bad_names_fail_fast_with_exit_code_2(tmp_path, args, hint):
+    r = CliRunner().invoke(main, ["run", "--out", str(tmp_path / "o"), *args])
+    assert r.exit_code == 2 and hint in r.output
+    assert not (tmp_path / "o" / "records").exists()
+
+
+def test_failed_samples_are_recorded_counted_and_exit_3(tmp_path, register_method):
+    register_method("raises", "helpers:RaisesAtThirdClick")
+    root = write_paired(tmp_path / "data" / "Berkeley", "images", "masks",
+                        {"a": (".jpg", ".png"), "b": (".jpg", ".png"), "c": (".jpg", ".png")})
+    (root / "images" / "b.jpg").write_bytes(b"garbage")
+    out = tmp_path / "res"
+    r = invoke("run", "--methods", "raises,disk", "--datasets", "Berkeley", "--data-root",
+               str(tmp_path / "data"), "--out", str(out))
+    assert r.exit_code == 3
+    assert "cannot decode image file" in r.output and "RuntimeError: boom" in r.output
+    rows = {row["method"]: row for row in results(out)}
+    assert rows["raises"]["data_errors"] == 1 and rows["raises"]["method_errors"] == 2
+    assert rows["raises"]["samples"] == 2 and rows["raises"]["noc"]["85"] == 20.0
+    assert rows["disk"]["data_errors"] == 1 and rows["disk"]["method_errors"] == 0
+    assert "Failed samples: raises on Berkeley: 1 data / 2 method errors" in (out / "report" / "table3.md").read_text()
+
+
+def test_untrained_methods_are_labelled_everywhere(tmp_path, register_method):
+    register_method("untrained-net", "helpers:Untrained")
+    out = tmp_path / "res"
+    r = invoke("run", "--methods", "untrained-net", "--limit", "2", "--out", str(out))
+    assert "UNTRAINED weights" in r.output
+    assert "untrained-net (untrained)" in (out / "report" / "table3.md").read_text()
+    assert "UNTRAINED" in (out / "report" / "results.tex").read_text()
+    assert results(out)[0]["status"] == "UNTRAINED"
+
+
+def test_list_commands(tmp_path):
+    assert "grabcut" in invoke("methods").output
+    write_paired(tmp_path / "GrabCut", "data_GT", "boundary_GT", {"x": (".jpg", ".bmp")})
+    out = invoke("datasets", "--data-root", str(tmp_path)).output
+    assert "found at" in out and "missing:" in out and "embedded" in out
+
+
+def test_a_killed_run_keeps_finished_samples_and_resumes(tmp_path):
+    """SIGKILL mid-run: every finished record survives, and resuming gives the uninterrupted result."""
+    def command(out: Path) -> list[str]:
+        return [sys.executable, "-m", "iseg_bench.cli", "run", "--methods", "grabcut", "--limit", "5",
+                "--out", str(out), "--no-report", "--no-progress"]
+
+    out = tmp_path / "killed"
+    proc = subprocess.Popen(command(out), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
+    records = out / "records" / "grabcut" / "Synthetic.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and (not records.exists() or records.read_text().count("\n") < 2):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    kept = ResultStore(out).load()
+    assert 2 <= len(kept) < 5
+    subprocess.run(command(out), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    resumed = ResultStore(out).load()
+    assert len(resumed) == 5 and {r.key for r in kept} <= {r.key for r in resumed}
+    reference = tmp_path / "reference"
+    subprocess.run(command(reference), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    by_key = {r.key: r.ious for r in ResultStore(reference).load()}
+    assert {r.key: r.ious for r in resumed} == by_key
+
+
+def test_real_datasets_end_to_end(tmp_path, shared_datasets):
+    out = tmp_path / "res"
+    protocol = tmp_path / "short.json"
+    protocol.write_text(json.dumps({"max_clicks": 5, "iou_thresholds": [0.85, 0.9]}))
+    r = invoke("run", "--methods", "grabcut,watershed,disk", "--datasets", "GrabCut,Berkeley",
+               "--data-root", str(shared_datasets), "--limit", "2", "--out", str(out), "--protocol", str(protocol))
+    assert r.exit_code == 0, r.output
+    assert "protocol 'short'" in r.output and "5 clicks max" in r.output
+    rows = results(out)
+    assert len(rows) == 6 and all(row["samples"] == 2 for row in rows)
+    grabcut = next(row for row in rows if row["method"] == "grabcut" and row["dataset"] == "GrabCut")
+    disk = next(row for row in rows if row["method"] == "disk" and row["dataset"] == "GrabCut")
+    assert grabcut["noc"]["90"] < disk["noc"]["90"]
+
+
+def test_package_list_covers_every_subpackage():
+    """Non-editable installs only ship the packages pyproject names (folders map into iseg_bench)."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(config["packages"])
+    mapping = {v: k for k, v in config["package-dir"].items()}
+    found = set()
+    for top in mapping:
+        for init in (root / top).rglob("__init__.py"):
+            rel = init.parent.relative_to(root / top).parts
+            found.add(".".join([mapping[top], *rel]))
+    assert found == listed
+
