@@ -65,28 +65,29 @@ class RobotClicker:
         """Place, record and return the next click for the binary prediction ``pred``."""
         if pred.shape != self._object.shape:
             raise ValueError(f"prediction shape {pred.shape} does not match ground truth {self._object.shape}")
-        pred = pred.astype(bool, copy=False)
-        fn = self._object & ~pred & self._valid
-        fp = pred & ~self._object & self._valid
-        y, x, positive = self._farthest_error_pixel(fn, fp)
+        y, x, positive = self._farthest_error_pixel(pred.astype(bool, copy=False))
         click = Click(int(y), int(x), bool(positive), len(self.clicks))
         self._not_clicked[y, x] = False
         self.clicks.append(click)
         return click
 
-    def _farthest_error_pixel(self, fn: np.ndarray, fp: np.ndarray) -> tuple[int, int, bool]:
-        # Every error pixel lies inside the bounding box of fn | fp, and everything outside it is a
-        # zero of both maps, so the distance transform of the box padded by one zero pixel equals
-        # the full-image one inside the box (any pixel outside is at least as far as the ring).
-        # Row-major order inside the box is row-major order of the image, so ties break alike.
-        rows = np.flatnonzero(fn.any(axis=1) | fp.any(axis=1))
+    def _farthest_error_pixel(self, pred: np.ndarray) -> tuple[int, int, bool]:
+        # Every error pixel lies inside the bounding box of the errors, and everything outside it
+        # is a zero of both maps, so the distance transform of the box padded by one zero pixel
+        # equals the full-image one inside the box (any pixel outside is at least as far as the
+        # ring). Row-major order inside the box is row-major order of the image, so ties break
+        # alike. The full frame is only read once, to find the box.
+        errors = self._object != pred
+        errors &= self._valid
+        rows = np.flatnonzero(errors.any(axis=1))
         if rows.size == 0:
             return 0, 0, False  # prediction matches the ground truth: reference clicks (0, 0) negative
-        cols = np.flatnonzero(fn[rows[0]:rows[-1] + 1].any(axis=0) | fp[rows[0]:rows[-1] + 1].any(axis=0))
-        box = np.s_[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-        not_clicked = self._not_clicked[box]
-        dfn = distance_to_background(fn[box]) * not_clicked
-        dfp = distance_to_background(fp[box]) * not_clicked
+        band = np.s_[rows[0]:rows[-1] + 1]
+        cols = np.flatnonzero(errors[band].any(axis=0))
+        box = (band, np.s_[cols[0]:cols[-1] + 1])
+        errors, obj, not_clicked = errors[box], self._object[box], self._not_clicked[box]
+        dfn = _masked_distance(errors & obj, not_clicked)
+        dfp = _masked_distance(errors & ~obj, not_clicked)
         fn_max, fp_max = dfn.max(), dfp.max()
         positive = fn_max > fp_max
         if max(fn_max, fp_max) == 0:
@@ -94,9 +95,15 @@ class RobotClicker:
             # reference takes the first zero of the negative map, pixel (0, 0)
             return 0, 0, False
         dist, best = (dfn, fn_max) if positive else (dfp, fp_max)
-        flat = int(np.argmax(dist == best))  # first maximum in row-major order
-        by, bx = divmod(flat, dist.shape[1])
+        by, bx = divmod(int(np.argmax(dist == best)), dist.shape[1])  # first maximum, row-major
         return rows[0] + by, cols[0] + bx, bool(positive)
+
+
+def _masked_distance(mask: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Distance map of ``mask`` zeroed where ``keep`` is False (skips the transform for an empty mask)."""
+    if not mask.any():
+        return np.zeros(mask.shape, np.float32)
+    return distance_to_background(mask) * keep
 
 
 CLICKERS: Registry[type] = Registry("click strategy")
