@@ -72,6 +72,7 @@ def write_report(report: Report, manifest: dict) -> list[Path]:
         "table3.tex": tables.table3_latex(rows, protocol),
         "results.md": tables.detail_markdown(rows, protocol),
         "results.tex": tables.detail_latex(rows, protocol),
+        "results_reference_format.txt": tables.reference_text(rows, protocol),
     }
     files = []
     for name, text in texts.items():

@@ -7,6 +7,7 @@ plus NoF); ``detail`` has one row per method and dataset with every metric and i
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 from collections.abc import Sequence
 
 import pandas as pd
@@ -134,6 +135,32 @@ def results_frame(rows: Sequence[ResultRow], protocol: Protocol) -> pd.DataFrame
         rec.update(spc_s=r.spc_s, first_click_median_s=r.first_click_s, later_click_median_s=r.later_click_s)
         records.append(rec)
     return pd.DataFrame.from_records(records)
+
+
+REFERENCE_WIDTHS = (13, 11, 9, 9, 9, 9, 9, 7, 9)
+
+
+def reference_text(rows: Sequence[ResultRow], protocol: Protocol) -> str:
+    """The fixed-width table of the reference ``evaluate_model.py`` logs (reference/protocol.md §2.7).
+
+    Same header, widths and number formats, so tools that parse those logs read ours; the first
+    column holds the method. SPC and Time are model time (the reference's include data loading).
+    """
+    n = protocol.max_clicks
+    labels = ("BRS Type", "Dataset", "NoC@80%", "NoC@85%", "NoC@90%", f">={n}@85%", f">={n}@90%", "SPC,s", "Time")
+    header = "|" + "|".join(f"{t:^{w}}" for t, w in zip(labels, REFERENCE_WIDTHS)) + "|"
+    rule = "-" * len(header)
+    out = [f"# {protocol.summary()}", "# SPC,s and Time: model time only (set_image + predict)."]
+    for label in _ordered([r.label for r in rows]):
+        out += [f"Eval results for model: {label}", rule, header, rule]
+        for r in (r for r in rows if r.label == label):
+            noc = [f"{r.noc[k]:^9.2f}" if k in r.noc else f"{'?':^9}" for k in ("80", "85", "90")]
+            nof = [f"{r.nof[k]:^9}" if k in r.nof else f"{'?':^9}" for k in ("85", "90")]
+            total = str(timedelta(seconds=int(r.spc_s * r.clicks))) if r.clicks else "?"
+            out.append(f"|{r.label:^13}|{r.dataset:^11}|" + "|".join(noc + nof)
+                       + f"|{r.spc_s:^7.3f}|{total:^9}|")
+        out.append(rule)
+    return "\n".join(out) + "\n"
 
 
 def _footer(rows: Sequence[ResultRow], protocol: Protocol, markdown: bool) -> str:

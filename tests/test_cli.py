@@ -179,3 +179,15 @@ def test_package_list_covers_every_subpackage():
             found.add(".".join([mapping[top], *rel]))
     assert found == listed
 
+
+
+def test_reference_format_text_table(tmp_path):
+    """Case 16 of reference/protocol.md §8: the header and number formats of the reference logs."""
+    out = tmp_path / "res"
+    invoke("run", "--methods", "disk", "--limit", "2", "--out", str(out), "--protocol", "ritm")
+    lines = (out / "report" / "results_reference_format.txt").read_text().splitlines()
+    header = "|  BRS Type   |  Dataset  | NoC@80% | NoC@85% | NoC@90% |>=20@85% |>=20@90% | SPC,s |  Time   |"
+    assert header in lines
+    row = next(line for line in lines if line.startswith("|    disk"))
+    assert row == f"|{'disk':^13}|{'Synthetic':^11}|{20.0:^9.2f}|{20.0:^9.2f}|{20.0:^9.2f}|{2:^9}|{2:^9}" + row[-19:]
+    assert len(row) == len(header)
