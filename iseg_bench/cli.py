@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 2 bad usage (unknown method, dataset or protocol, bad option, missing data
 folder); 3 the run finished and its results are stored, but some samples failed (data or method
-errors, listed in the report); 4 the results folder cannot be read or written.
+errors, listed in the report) or a method could not be loaded; 4 the results folder cannot be read
+or written.
 """
 
 from __future__ import annotations
@@ -69,16 +70,17 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
     except StoreError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_STORE)
-    c = outcome.counts
-    click.echo(f"{c['ok'] + outcome.failed} samples evaluated ({outcome.failed} failed), "
-               f"{c['skipped']} already in {out}", err=True)
+    click.echo(f"{outcome.evaluated} samples evaluated ({outcome.failed} failed), "
+               f"{outcome.counts['skipped']} already in {out}", err=True)
+    for line in outcome.not_loaded:
+        click.echo(f"  method not loaded: {line}", err=True)
     for line in outcome.errors[:20]:
         click.echo(f"  failed: {line}", err=True)
     if len(outcome.errors) > 20:
         click.echo(f"  ... and {len(outcome.errors) - 20} more (see the records)", err=True)
-    if make_report:
+    if make_report and (outcome.evaluated or outcome.counts["skipped"]):
         _render(out)
-    sys.exit(EXIT_FAILED_SAMPLES if outcome.failed else EXIT_OK)
+    sys.exit(EXIT_FAILED_SAMPLES if outcome.failed or outcome.not_loaded else EXIT_OK)
 
 
 @main.command()

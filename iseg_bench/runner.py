@@ -20,8 +20,9 @@ from . import environment
 from .adapters import METHODS, load_predictor
 from .datasets import Dataset, SampleError, open_dataset
 from .evaluation import SampleOutcome, evaluate_sample
+from .predictor import Predictor
 from .protocol import Protocol
-from .records import DATA_ERROR, SampleRecord
+from .records import DATA_ERROR, METHOD_ERROR, SampleRecord
 from .store import ResultStore
 
 
@@ -40,11 +41,16 @@ class RunPlan:
 @dataclass
 class RunOutcome:
     counts: Counter = field(default_factory=Counter)  # new records by status, plus "skipped"
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # one line per failed sample
+    not_loaded: list[str] = field(default_factory=list)  # methods that could not be instantiated
+
+    @property
+    def evaluated(self) -> int:
+        return sum(n for status, n in self.counts.items() if status != "skipped")
 
     @property
     def failed(self) -> int:
-        return sum(n for status, n in self.counts.items() if status not in ("ok", "skipped"))
+        return self.counts[DATA_ERROR] + self.counts[METHOD_ERROR]
 
 
 def _now() -> str:
@@ -72,8 +78,12 @@ def run(plan: RunPlan, progress: bool = True, echo: Callable[[str], None] = prin
     outcome = RunOutcome()
     with store:
         for method in plan.methods:
-            predictor = load_predictor(method)
-            info = predictor.describe()
+            try:
+                predictor = load_predictor(method)
+                info = predictor.describe()
+            except Exception as exc:  # one method that cannot start must not stop the others
+                outcome.not_loaded.append(f"{method}: {type(exc).__name__}: {exc}")
+                continue
             store.update_manifest(method=info.to_dict())
             if info.trained is False:
                 echo(f"note: {info.name} runs with UNTRAINED weights: its accuracy is meaningless "
@@ -101,7 +111,8 @@ def run(plan: RunPlan, progress: bool = True, echo: Callable[[str], None] = prin
     return outcome
 
 
-def _evaluate_into(record: SampleRecord, ds: Dataset, index: int, predictor, protocol: Protocol) -> None:
+def _evaluate_into(record: SampleRecord, ds: Dataset, index: int, predictor: Predictor,
+                   protocol: Protocol) -> None:
     try:
         sample = ds.load(index)
     except SampleError as exc:

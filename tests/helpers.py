@@ -94,3 +94,13 @@ def reference_next_click(gt: np.ndarray, pred: np.ndarray, not_clicked: np.ndarr
 
 def clicks_of(*triples) -> tuple[Click, ...]:
     return tuple(Click(y, x, pos, i) for i, (y, x, pos) in enumerate(triples))
+
+
+class CannotLoad(_TestPredictor):
+    name = "cannot-load"
+
+    def __init__(self):
+        raise OSError("weights file not found")
+
+    def predict(self, clicks, prev_mask):
+        raise AssertionError("never reached")

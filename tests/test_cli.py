@@ -191,3 +191,12 @@ def test_reference_format_text_table(tmp_path):
     row = next(line for line in lines if line.startswith("|    disk"))
     assert row == f"|{'disk':^13}|{'Synthetic':^11}|{20.0:^9.2f}|{20.0:^9.2f}|{20.0:^9.2f}|{2:^9}|{2:^9}" + row[-19:]
     assert len(row) == len(header)
+
+
+def test_a_method_that_cannot_load_does_not_stop_the_others(tmp_path, register_method):
+    register_method("cannot-load", "helpers:CannotLoad")
+    out = tmp_path / "res"
+    r = invoke("run", "--methods", "cannot-load,disk", "--limit", "2", "--out", str(out))
+    assert r.exit_code == 3
+    assert "method not loaded: cannot-load: OSError: weights file not found" in r.output
+    assert [row["method"] for row in results(out)] == ["disk"]
