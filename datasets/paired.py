@@ -39,27 +39,32 @@ class PairedFolderDataset(FolderDataset):
     def __init__(self, root: Path, name: str | None = None) -> None:
         super().__init__(root, name)
         images_path, masks_path = self.require(self.image_dir, self.mask_dir)
-        masks = {}
-        for m in image_files(masks_path):
-            masks.setdefault(stem_before_first_dot(m), m)
-        self._items: list[tuple[str, Path, Path | None]] = []
-        seen: dict[str, Path] = {}
-        for img in image_files(images_path):
+        images, masks = image_files(images_path), image_files(masks_path)
+        self._files = images + masks
+        self._items = self._pair(images, masks)
+        if not self._items:
+            raise DatasetError(f"{self.name}: no samples in {self.root} (expected layout: {self.layout})")
+
+    def _pair(self, images: list[Path], masks: list[Path]) -> list[tuple[str, Path, Path | None]]:
+        """One sample per image, in name order, with the mask of the same stem (or None)."""
+        by_stem: dict[str, Path] = {}
+        for m in masks:
+            by_stem.setdefault(stem_before_first_dot(m), m)
+        items, seen = [], {}
+        for img in images:
             sid = stem_before_first_dot(img)
             if sid in seen:
                 raise DatasetError(f"{self.name}: {img.name} and {seen[sid].name} share the sample id {sid!r}")
             seen[sid] = img
-            self._items.append((sid, img, masks.get(sid)))
-        if not self._items:
-            raise DatasetError(f"{self.name}: no image files in {images_path} (expected layout: {self.layout})")
-        self._all_masks = list(masks.values())
+            items.append((sid, img, by_stem.get(sid)))
+        return items
 
     @property
     def ids(self) -> list[str]:
         return [sid for sid, _, _ in self._items]
 
     def files(self) -> list[Path]:
-        return [img for _, img, _ in self._items] + self._all_masks
+        return self._files
 
     def load(self, index: int) -> Sample:
         sid, img_path, mask_path = self._items[index]
@@ -110,21 +115,19 @@ class CustomDataset(PairedFolderDataset):
     decode = staticmethod(decode_custom)
 
     def __init__(self, root: Path, name: str | None = None) -> None:
-        FolderDataset.__init__(self, root, name or Path(root).name)
-        images_path, masks_path = self.require(self.image_dir, self.mask_dir)
-        images: dict[str, Path] = {}
-        for img in image_files(images_path):
-            images.setdefault(stem_before_first_dot(img), img)
-        self._items = []
-        for m in image_files(masks_path):
+        super().__init__(root, name or Path(root).name)
+
+    def _pair(self, images: list[Path], masks: list[Path]) -> list[tuple[str, Path, Path | None]]:
+        """One sample per mask file; ``<name>__<object>`` masks share the image ``<name>``."""
+        by_stem: dict[str, Path] = {}
+        for img in images:
+            by_stem.setdefault(stem_before_first_dot(img), img)
+        items = []
+        for m in masks:
             sid = stem_before_first_dot(m)
             image_stem = sid.split("__")[0]
-            if image_stem not in images:
-                raise DatasetError(f"{self.name}: mask {m} has no image named {image_stem}.* in {images_path}")
-            self._items.append((sid, images[image_stem], m))
-        if not self._items:
-            raise DatasetError(f"{self.name}: no mask files in {masks_path} (expected layout: {self.layout})")
-        self._all_masks = []
-
-    def files(self) -> list[Path]:
-        return sorted({img for _, img, _ in self._items}) + [m for _, _, m in self._items]
+            if image_stem not in by_stem:
+                raise DatasetError(f"{self.name}: mask {m} has no image named {image_stem}.* in "
+                                   f"{self.root / self.image_dir}")
+            items.append((sid, by_stem[image_stem], m))
+        return items

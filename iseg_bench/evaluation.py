@@ -78,6 +78,7 @@ def evaluate_sample(predictor: Predictor, image: np.ndarray, gt: np.ndarray, pro
             elapsed = time.perf_counter() - t0
             probs = check_probabilities(probs, shape)
             pred = probs > protocol.prob_threshold
+            pred.flags.writeable = False  # the method gets it back as prev_mask; it must not edit it
             iou = metrics.iou(gt, pred)
             out.clicks.append([click.y, click.x, int(click.is_positive)])
             out.ious.append(float(np.float32(iou)))

@@ -200,3 +200,17 @@ def test_a_method_that_cannot_load_does_not_stop_the_others(tmp_path, register_m
     assert r.exit_code == 3
     assert "method not loaded: cannot-load: OSError: weights file not found" in r.output
     assert [row["method"] for row in results(out)] == ["disk"]
+
+
+def test_installed_package_claims_no_generic_top_level_names(tmp_path):
+    """`adapters` and `datasets` live inside the iseg_bench namespace, never at the top level."""
+    import iseg_bench.adapters
+    import iseg_bench.datasets
+
+    root = Path(__file__).resolve().parents[1]
+    assert Path(iseg_bench.adapters.__file__).parent == root / "adapters"
+    assert Path(iseg_bench.datasets.__file__).parent == root / "datasets"
+    probe = ("import importlib.util as u; "
+             "print([getattr(u.find_spec(n), 'origin', None) for n in ('adapters', 'datasets')])")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert str(root) not in out.stdout, out.stdout  # from outside the checkout, neither name is ours
