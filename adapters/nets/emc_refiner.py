@@ -1,0 +1,99 @@
+"""EMC-Click's mask correction network (Du et al., CVPR 2023, Sec. 3.2-3.4).
+
+On every click after the first it updates the mask from the cached backbone feature, the current
+low-resolution logits and all the clicks: an image branch at 1/4 resolution fused with the
+feature; templates chosen by the click-guided scores of Eq. 3-4 (top-K per polarity); a
+click-guided correlation of each template with the feature map (Eq. 7-9) and a multi-head
+attention from every pixel to the templates (Eq. 5-6); and a small head predicting logits at 1/4.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .layers import ConvNormReLU, SepConv2BNReLU
+
+
+class MaskCorrection(nn.Module):
+    """``mid`` channels (64 for C64, 96 for C96), ``corr`` templates per polarity, 4 attention heads."""
+
+    def __init__(self, feature_dims: int, mid: int, corr: int, heads: int = 4, spatial_scale: float = 0.25) -> None:
+        super().__init__()
+        self.corr = corr
+        self.spatial_scale = spatial_scale
+        self.feature_convq = nn.Conv2d(mid, mid, 1)
+        self.feature_convk = nn.Conv2d(mid, mid, 1)
+        self.corr_conv = SepConv2BNReLU(corr, corr)
+        # the official network registers the shared block under two more names; its checkpoints
+        # therefore hold the same tensors three times (see weights.ALIASES)
+        self.corr_conv_pos = self.corr_conv
+        self.corr_conv_neg = self.corr_conv
+        self.corr_fusion = SepConv2BNReLU(2 * corr, mid)
+        self.image_conv1 = nn.Sequential(nn.PixelUnshuffle(4), SepConv2BNReLU(6 * 16, mid))
+        self.image_conv2 = SepConv2BNReLU(mid, mid)
+        self.refine_fusion = ConvNormReLU(feature_dims, mid, 1, 1, 0)
+        self.cross_attention = nn.MultiheadAttention(mid, heads)
+        self.fusion1 = nn.Sequential(SepConv2BNReLU(2 * mid, mid), SepConv2BNReLU(mid, mid))
+        self.all_fusion = SepConv2BNReLU(2 * mid, mid)
+        self.refine_fusion1 = SepConv2BNReLU(mid, mid)
+        self.refine_fusion2 = SepConv2BNReLU(mid, mid)
+        self.refine_pred = nn.Conv2d(mid, 1, 3, 1, 1)
+
+    def select_templates(self, fused: torch.Tensor, points: torch.Tensor, sq_dist: torch.Tensor):
+        """Eq. 3-4: indices (B, K) of the positive and the negative templates on the h x w grid."""
+        b, c, h, w = fused.shape
+        n = points.shape[1] // 2
+        grid = torch.round(points[:, :, :2] * self.spatial_scale)
+        grid[:, :, 0] = torch.where(grid[:, :, 0] >= h, torch.full_like(grid[:, :, 0], h - 1), grid[:, :, 0])
+        grid[:, :, 1] = torch.where(grid[:, :, 1] >= w, torch.full_like(grid[:, :, 1], w - 1), grid[:, :, 1])
+        grid = grid.long()
+        index = (grid[:, :, 0] * w + grid[:, :, 1]).clamp(min=0)
+        # distance term: sqrt(d^2) over the full-resolution diagonal, resized to the grid
+        dist = torch.where(sq_dist == 1e6, torch.ones_like(sq_dist), sq_dist)
+        diag = torch.sqrt(torch.tensor(sq_dist.shape[-2] ** 2 + sq_dist.shape[-1] ** 2, dtype=torch.float32))
+        dist = torch.sqrt(dist) / diag
+        if dist.shape[-2:] != (h, w):
+            dist = F.interpolate(dist, (h, w), mode="bilinear", align_corners=True)
+        dist = dist.reshape(b, 2, h * w)
+        feats = fused.permute(0, 2, 3, 1).reshape(b, h * w, c)
+        at_clicks = F.normalize(torch.gather(feats, 1, index.unsqueeze(-1).expand(b, -1, c)), p=2.0, dim=-1)
+        sim = torch.einsum("bnc,bmc->bnm", at_clicks, F.normalize(feats, p=2.0, dim=-1))
+        sim[points[:, :, 2] < 0] = 0
+        pos_sim, neg_sim = sim[:, :n].max(dim=1)[0], sim[:, n:].max(dim=1)[0]
+        pos_score = (pos_sim + (1 - neg_sim)) * (1 - dist[:, 0])
+        neg_score = (neg_sim + (1 - pos_sim)) * (1 - dist[:, 1])
+        return torch.topk(pos_score, self.corr, dim=-1)[1], torch.topk(neg_score, self.corr, dim=-1)[1]
+
+    def forward(self, image: torch.Tensor, click_disks: torch.Tensor, feature: torch.Tensor,
+                logits: torch.Tensor, points: torch.Tensor, sq_dist: torch.Tensor) -> torch.Tensor:
+        """Corrected logits at 1/4 of ``image`` (normalised image, disks and logits at full size)."""
+        x = torch.cat([image, click_disks, torch.sigmoid(logits)], 1)
+        image_feature = self.image_conv2(self.image_conv1(x))
+        feature = self.refine_fusion(feature)
+        if feature.shape[-2:] != image_feature.shape[-2:]:
+            feature = F.interpolate(feature, size=image_feature.shape[-2:], mode="bilinear", align_corners=True)
+        fused = self.fusion1(torch.cat([feature, image_feature], dim=1))
+        b, c, h, w = fused.shape
+        with torch.no_grad():
+            pos_idx, neg_idx = self.select_templates(fused.detach(), points, sq_dist)
+
+        # click-guided correlation: the templates' query vectors as 1x1 kernels over the key map
+        q = self.feature_convq(fused).permute(0, 2, 3, 1).reshape(b, h * w, c)
+        k = self.feature_convk(fused).reshape(1, b * c, h, w)
+        corr = []
+        for idx in (pos_idx, neg_idx):
+            kernels = torch.gather(q, 1, idx.unsqueeze(-1).expand(b, -1, c)).reshape(-1, c, 1, 1)
+            corr.append(self.corr_conv(F.conv2d(k, kernels, groups=b).reshape(b, -1, h, w)))
+        corr = self.corr_fusion(torch.cat(corr, dim=1))
+
+        # click-guided attention: every pixel attends to the 2K templates
+        tokens = fused.permute(0, 2, 3, 1).reshape(b, h * w, c)
+        idx = torch.cat([pos_idx, neg_idx], dim=-1)
+        templates = torch.gather(tokens, 1, idx.unsqueeze(-1).expand(b, -1, c)).permute(1, 0, 2)
+        attended = self.cross_attention(tokens.permute(1, 0, 2), templates, templates)[0]
+        fused = fused + attended.permute(1, 2, 0).reshape(b, c, h, w)
+
+        x = self.all_fusion(torch.cat([fused, corr], dim=1))
+        return self.refine_pred(self.refine_fusion2(self.refine_fusion1(x)))
