@@ -38,6 +38,7 @@ class Entry:
     name: str
     target: str
     summary: str
+    options: tuple[tuple[str, object], ...] = ()  # keyword arguments for the target
 
 
 class Registry(Generic[T]):
@@ -48,13 +49,14 @@ class Registry(Generic[T]):
         self._entries: dict[str, Entry] = {}
         self._aliases: dict[str, str] = {}
 
-    def register(self, name: str, target: str, summary: str = "", aliases: Iterable[str] = ()) -> None:
+    def register(self, name: str, target: str, summary: str = "", aliases: Iterable[str] = (),
+                 options: dict | None = None) -> None:
         if ":" not in target:
             raise ValueError(f"target must look like 'package.module:Attribute', got {target!r}")
         key = name.lower()
         if key in self._entries or key in self._aliases:
             raise ValueError(f"{self.kind} {name!r} is registered twice")
-        self._entries[key] = Entry(name, target, summary)
+        self._entries[key] = Entry(name, target, summary, tuple((options or {}).items()))
         for alias in aliases:
             self._aliases[alias.lower()] = key
 
@@ -80,6 +82,10 @@ class Registry(Generic[T]):
 
     def canonical(self, name: str) -> str:
         return self.entry(name).name
+
+    def aliases_of(self, name: str) -> list[str]:
+        key = self.entry(name).name.lower()
+        return [alias for alias, target in self._aliases.items() if target == key]
 
     def __contains__(self, name: str) -> bool:
         key = name.lower()

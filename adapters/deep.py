@@ -1,0 +1,132 @@
+"""What every deep adapter shares: the variant it runs, its weights (official or seeded random),
+input checks, inference mode, and its self-description."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from iseg_bench.clicker import Click
+from iseg_bench.predictor import MethodInfo, Predictor
+from iseg_bench.protocol import Protocol
+
+from .weights import WeightsError, WeightsSpec, file_digest, find_weights, load_into, read_state_dict, seeded_init
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One registered network: ``build()`` makes it, ``weights`` says where the official file is."""
+
+    name: str
+    family: str
+    backbone: str
+    build: Callable[[], nn.Module]
+    weights: WeightsSpec
+    golden: str  # name of the reference key list in ../shared/golden
+    stage: str = ""
+
+
+class DeepPredictor(Predictor):
+    """Base of the RITM, FocalClick and EMC-Click adapters.
+
+    Official weights are loaded when found (``weights=`` file or folder, ``$ISEG_BENCH_WEIGHTS``, or
+    the cache); otherwise the network runs with seeded random weights and says so everywhere.
+    """
+
+    uses_weights = True
+    min_side = 16
+    default_flip = False
+
+    def __init__(self, variant: str | Variant, weights: str | Path | None = None, seed: int = 0) -> None:
+        if isinstance(variant, str):
+            from .variants import VARIANTS
+
+            variant = VARIANTS[variant]
+        self.variant = variant
+        self.name = variant.name
+        self.family = variant.family
+        self.net = variant.build().eval()
+        path = find_weights(variant.name, variant.weights, weights)
+        if path is None and weights is not None and not Path(weights).is_dir():
+            raise WeightsError(f"--weights {weights}: no such file or folder")
+        if path is not None:
+            load_into(self.net, read_state_dict(path), str(path), variant.name)
+            self.weights_id, self.trained = f"sha256:{file_digest(path)[:16]}", True
+            self.weights_path: Path | None = path
+        else:
+            seeded_init(self.net, seed)
+            self.weights_id, self.trained, self.weights_path = f"random-init:seed{seed}", False, None
+        for p in self.net.parameters():
+            p.requires_grad_(False)
+        self.flip = self.default_flip
+        self.image: torch.Tensor | None = None
+
+    # -- protocol and inputs --------------------------------------------------------------------
+
+    def prepare(self, protocol: Protocol, dataset: str) -> None:
+        self.flip = self.default_flip if protocol.flip_tta is None else protocol.flip_tta
+        self.configure_size(protocol.input_size, dataset)
+
+    def configure_size(self, input_size: int | None, dataset: str) -> None:
+        """Adopt the protocol's input size (None: the method's published rule for ``dataset``)."""
+
+    def reset(self) -> None:
+        self.image = None
+
+    def set_image(self, image: np.ndarray) -> None:
+        if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+            desc = f"{image.dtype} {image.shape}" if isinstance(image, np.ndarray) else type(image).__name__
+            raise ValueError(f"{self.name} expects an RGB uint8 image of shape (H, W, 3), got {desc}")
+        h, w = image.shape[:2]
+        if min(h, w) < self.min_side:
+            raise ValueError(f"{self.name}: image {w}x{h} is smaller than the network's minimum side of "
+                             f"{self.min_side} px")
+        self.image = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float() / 255.0
+        self.on_image()
+
+    def on_image(self) -> None:
+        """Per-image preparation after ``set_image`` (caches)."""
+
+    def predict(self, clicks: Sequence[Click], prev_mask: np.ndarray | None) -> np.ndarray:
+        if self.image is None:
+            raise RuntimeError(f"{self.name}: predict() called before set_image()")
+        with torch.inference_mode():
+            return self.infer(clicks).numpy()
+
+    def infer(self, clicks: Sequence[Click]) -> torch.Tensor:
+        """Probabilities (H, W) for the current image and clicks."""
+        raise NotImplementedError
+
+    # -- description ----------------------------------------------------------------------------
+
+    def input_size(self) -> str:
+        return "native"
+
+    def parameter_count(self) -> int:
+        return sum(p.numel() for p in self.net.parameters())
+
+    def describe(self) -> MethodInfo:
+        how = (f"official weights {self.weights_path.name}" if self.trained else
+               f"no checkpoint found: get {self.variant.weights.file_name} from {self.variant.weights.source} "
+               f"and pass --weights or put it in $ISEG_BENCH_WEIGHTS (see `iseg-bench weights`)")
+        return MethodInfo(name=self.name, family=self.family, weights=self.weights_id, trained=self.trained,
+                          params=self.parameter_count(), input_size=self.input_size(),
+                          capabilities=self.capabilities, notes=how)
+
+
+def click_rows(clicks: Sequence[Click], scale_y: float = 1.0, scale_x: float = 1.0,
+               flip_width: int | None = None) -> list[tuple[float, float, bool, int]]:
+    """Clicks as ``(y, x, positive, index)`` rows, scaled and optionally mirrored (x' = W - x - 1)."""
+    rows = []
+    for c in clicks:
+        y, x = c.y * scale_y, c.x * scale_x
+        if flip_width is not None:
+            x = flip_width - x - 1
+        rows.append((y, x, c.is_positive, c.index))
+    return rows
+

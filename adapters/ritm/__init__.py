@@ -1,0 +1,1 @@
+"""RITM (Sofiiuk et al., ICIP 2022): HRNet iterative-mask models with zoom-in and flip averaging."""
