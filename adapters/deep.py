@@ -60,7 +60,7 @@ class DeepPredictor(Predictor):
             self.weights_path: Path | None = path
         else:
             seeded_init(self.net, seed)
-            self.weights_id, self.trained, self.weights_path = f"random-init:seed{seed}", False, None
+            self.weights_id, self.trained, self.weights_path = f"random-init:{variant.name}:seed{seed}", False, None
         for p in self.net.parameters():
             p.requires_grad_(False)
         self.flip = self.default_flip

@@ -45,10 +45,12 @@ def main() -> None:
               show_default=True, help="Results folder (created; re-running resumes it).")
 @click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), default=None,
               envvar="ISEG_BENCH_DATA", show_envvar=True, help="Folder holding the dataset folders.")
+@click.option("--weights", type=click.Path(path_type=Path), default=None,
+              help="Checkpoint file (one deep method) or folder of checkpoints; see `iseg-bench weights`.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar on stderr.")
 @click.option("--report/--no-report", "make_report", default=True, help="Render the report after the run.")
 def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out: Path,
-        data_root: Path | None, progress: bool, make_report: bool) -> None:
+        data_root: Path | None, weights: Path | None, progress: bool, make_report: bool) -> None:
     """Evaluate methods on datasets; records go to OUT/records, the report to OUT/report."""
     from .datasets import DatasetError
     from .runner import RunPlan
@@ -59,7 +61,9 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
         protocol = resolve_protocol(protocol_spec)
     except ProtocolError as exc:
         raise click.BadParameter(str(exc), param_hint="--protocol") from None
-    plan = RunPlan(_split(methods), _split(datasets), protocol, out, data_root, limit)
+    if weights is not None and not weights.exists():
+        raise click.BadParameter(f"{weights} does not exist", param_hint="--weights")
+    plan = RunPlan(_split(methods), _split(datasets), protocol, out, data_root, limit, weights)
     click.echo(protocol.summary(), err=True)
     try:
         outcome = run_plan(plan, progress=progress, echo=lambda m: click.echo(m, err=True))
@@ -111,8 +115,32 @@ def list_methods() -> None:
 
     from .adapters import METHODS
 
-    rows = [[e.name, e.summary] for e in METHODS.entries()]
-    click.echo(tabulate(rows, headers=["method", "description"], tablefmt="simple"))
+    rows = [[e.name, ", ".join(METHODS.aliases_of(e.name)), e.summary] for e in METHODS.entries()]
+    click.echo(tabulate(rows, headers=["method", "alias", "description"], tablefmt="simple"))
+
+
+@main.command("weights")
+@click.option("--weights", type=click.Path(path_type=Path), default=None, help="An extra folder to look in.")
+def list_weights(weights: Path | None) -> None:
+    """Official checkpoints of the deep methods: file, source, size, and whether they are found."""
+    from tabulate import tabulate
+
+    from .adapters import FAMILY_DEFAULTS
+    from .adapters.variants import VARIANTS
+    from .adapters.weights import WEIGHTS_ENV, find_weights, weights_dirs
+
+    rows = []
+    for name, v in VARIANTS.items():
+        path = find_weights(name, v.weights, weights)
+        default = [f for f, d in FAMILY_DEFAULTS.items() if d == name]
+        rows.append([name + (f" ({default[0]})" if default else ""), v.weights.file_name, v.weights.size,
+                     v.weights.source, f"found: {path}" if path else "missing (runs UNTRAINED)"])
+    click.echo(tabulate(rows, headers=["variant", "official file", "size", "source", "status"], tablefmt="simple"))
+    click.echo("\nLooked in: " + ", ".join(str(d) for d in weights_dirs(weights)) +
+               f"\nA file is found as <variant>.pth or under its official name. Pass --weights FILE|DIR to "
+               f"`iseg-bench run`, set {WEIGHTS_ENV}, or copy files into the last folder. Nothing is downloaded "
+               "automatically. Without a checkpoint a method runs with seeded random weights, marked UNTRAINED "
+               "in every table (its accuracy is meaningless; its cost figures are valid).")
 
 
 @main.command("datasets")

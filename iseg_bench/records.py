@@ -21,6 +21,11 @@ STATUSES = (OK, DATA_ERROR, METHOD_ERROR)
 FIRST, LATER = "first", "later"
 
 
+def method_key(method: str, weights: str) -> str:
+    """How the manifest names one method with one set of weights."""
+    return f"{method}@{weights}"
+
+
 def result_key(method: str, weights: str, dataset: str, fingerprint: str, sample_id: str, protocol: str) -> str:
     blob = "\x1f".join((method, weights, dataset, fingerprint, sample_id, protocol))
     return hashlib.sha256(blob.encode()).hexdigest()[:24]

@@ -14,6 +14,7 @@ from pathlib import Path
 from . import plots, tables
 from .predictor import MethodInfo
 from .protocol import Protocol
+from .records import method_key
 from .store import ResultStore, StoreError
 from .summary import COUNTING_RULES, ResultRow, summarize
 
@@ -49,7 +50,7 @@ def build_reports(results_dir: str | Path) -> list[Report]:
     records = store.load()
     if not records:
         raise StoreError(f"no result records in {store.records_dir}")
-    methods = {w: MethodInfo.from_dict(d) for w, d in manifest.get("methods", {}).items()}
+    methods = {k: MethodInfo.from_dict(d) for k, d in manifest.get("methods", {}).items()}
     hashes = list(dict.fromkeys(r.protocol for r in records))
     missing = [h for h in hashes if h not in manifest.get("protocols", {})]
     if missing:
@@ -88,7 +89,8 @@ def write_report(report: Report, manifest: dict) -> list[Path]:
                   "spc_s": "seconds of model time per click", "time_s": "seconds of model time, summed "
                   "over samples until each threshold", "first_click_s / later_click_s": "median seconds"},
         "results": [r.to_dict() for r in rows],
-        "methods": {r.weights: manifest.get("methods", {}).get(r.weights) for r in rows},
+        "methods": {key: manifest.get("methods", {}).get(key)
+                    for key in dict.fromkeys(method_key(r.method, r.weights) for r in rows)},
         "datasets": {r.fingerprint: manifest.get("datasets", {}).get(r.fingerprint) for r in rows},
         "environment": (manifest.get("runs") or [{}])[-1].get("environment"),
     }

@@ -36,6 +36,7 @@ class RunPlan:
     out: Path
     data_root: Path | None = None
     limit: int | None = None
+    weights: Path | None = None  # checkpoint file or folder for the deep methods
 
 
 @dataclass
@@ -79,7 +80,7 @@ def run(plan: RunPlan, progress: bool = True, echo: Callable[[str], None] = prin
     with store:
         for method in plan.methods:
             try:
-                predictor = load_predictor(method)
+                predictor = load_predictor(method, weights=plan.weights)
                 info = predictor.describe()
             except Exception as exc:  # one method that cannot start must not stop the others
                 outcome.not_loaded.append(f"{method}: {type(exc).__name__}: {exc}")

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .files import cut_partial_tail, write_json_atomic
-from .records import SampleRecord
+from .records import SampleRecord, method_key
 
 
 class StoreError(Exception):
@@ -115,7 +115,7 @@ class ResultStore:
         if protocol is not None:
             manifest["protocols"][protocol_hash] = protocol
         if method is not None:
-            manifest["methods"][method["weights"]] = method
+            manifest["methods"][method_key(method["name"], method["weights"])] = method
         if dataset is not None:
             manifest["datasets"][dataset["fingerprint"]] = dataset
         if run is not None:

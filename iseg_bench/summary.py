@@ -21,7 +21,7 @@ import numpy as np
 from . import metrics
 from .predictor import MethodInfo
 from .protocol import Protocol
-from .records import FIRST, LATER, METHOD_ERROR, OK, SampleRecord
+from .records import FIRST, LATER, METHOD_ERROR, OK, SampleRecord, method_key
 
 COUNTING_RULES = (
     "NoC@t: mean clicks to reach IoU t (a sample that never does counts max_clicks); "
@@ -112,10 +112,13 @@ def summarize_group(records: list[SampleRecord], protocol: Protocol, info: Metho
 
 def summarize(records: Iterable[SampleRecord], protocol: Protocol,
               methods: dict[str, MethodInfo] | None = None) -> list[ResultRow]:
-    """Rows for every (method, weights, dataset, fingerprint) under ``protocol``, in first-seen order."""
+    """Rows for every (method, weights, dataset, fingerprint) under ``protocol``, in first-seen order.
+
+    ``methods`` maps ``method_key(name, weights)`` to the method's description.
+    """
     groups: dict[tuple, list[SampleRecord]] = defaultdict(list)
     for r in records:
         if r.protocol == protocol.hash:
             groups[(r.method, r.weights, r.dataset, r.fingerprint)].append(r)
     methods = methods or {}
-    return [summarize_group(g, protocol, methods.get(key[1])) for key, g in groups.items()]
+    return [summarize_group(g, protocol, methods.get(method_key(key[0], key[1]))) for key, g in groups.items()]
