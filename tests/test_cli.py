@@ -214,3 +214,13 @@ def test_installed_package_claims_no_generic_top_level_names(tmp_path):
              "print([getattr(u.find_spec(n), 'origin', None) for n in ('adapters', 'datasets')])")
     out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True)
     assert str(root) not in out.stdout, out.stdout  # from outside the checkout, neither name is ours
+
+
+def test_a_bad_checkpoint_costs_its_method_only(tmp_path):
+    bad = tmp_path / "broken.pth"
+    bad.write_bytes(b"PK\x03\x04 truncated")
+    out = tmp_path / "res"
+    r = invoke("run", "--methods", "ritm,disk", "--limit", "1", "--out", str(out), "--weights", str(bad))
+    assert r.exit_code == 3
+    assert "method not loaded: ritm: WeightsError" in r.output and "not a readable PyTorch checkpoint" in r.output
+    assert [row["method"] for row in results(out)] == ["disk"]
