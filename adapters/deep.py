@@ -63,6 +63,8 @@ class DeepPredictor(Predictor):
             self.weights_id, self.trained, self.weights_path = f"random-init:{variant.name}:seed{seed}", False, None
         for p in self.net.parameters():
             p.requires_grad_(False)
+        # channels-last layout: same arithmetic, and 3-10x faster depthwise convolutions on CPU
+        self.net = self.net.to(memory_format=torch.channels_last)
         self.flip = self.default_flip
         self.image: torch.Tensor | None = None
 
@@ -117,6 +119,11 @@ class DeepPredictor(Predictor):
         return MethodInfo(name=self.name, family=self.family, weights=self.weights_id, trained=self.trained,
                           params=self.parameter_count(), input_size=self.input_size(),
                           capabilities=self.capabilities, notes=how)
+
+
+def channels_last(x: torch.Tensor) -> torch.Tensor:
+    """The network input in the layout the network's weights use."""
+    return x.contiguous(memory_format=torch.channels_last)
 
 
 def click_rows(clicks: Sequence[Click], scale_y: float = 1.0, scale_x: float = 1.0,

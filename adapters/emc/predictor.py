@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from iseg_bench.clicker import Click
 from iseg_bench.predictor import Capabilities
 
-from ..deep import DeepPredictor, click_rows
+from ..deep import DeepPredictor, channels_last, click_rows
 from ..geometry import short_side_size
 from ..nets.clicks import points_tensor
 from ..nets.layers import normalize_image
@@ -40,7 +40,7 @@ class EMCPredictor(DeepPredictor):
         h, w = self.image.shape[-2:]
         self.net_size = short_side_size(h, w, self.short_side)
         image = normalize_image(_resize(self.image, self.net_size))  # per-image work, done once
-        self.net_image = torch.cat([image, torch.flip(image, dims=[3])], 0) if self.flip else image
+        self.net_image = channels_last(torch.cat([image, torch.flip(image, dims=[3])], 0) if self.flip else image)
         self.cache: dict[str, torch.Tensor] | None = None
         self.base_runs = getattr(self, "base_runs", 0)
 
@@ -51,8 +51,10 @@ class EMCPredictor(DeepPredictor):
         points = points_tensor(lists)
         if self.cache is None:  # first click: the base network, on click #0 only
             self.cache = self.net.encode(self.net_image, points)
+            self.cache["projected"] = self.net.refiner.project_feature(self.cache["feature"])
             self.base_runs += 1
-        logits_lr = self.net.correct(self.net_image, points, self.cache["feature"], self.cache["instances_lr"])
+        logits_lr = self.net.correct(self.net_image, points, self.cache["feature"], self.cache["instances_lr"],
+                                     self.cache["projected"])
         self.cache["instances_lr"] = logits_lr
         logits = _resize(logits_lr, (nh, nw))
         if self.flip:

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from iseg_bench.clicker import Click
 from iseg_bench.predictor import Capabilities
 
-from ..deep import DeepPredictor, click_rows
+from ..deep import DeepPredictor, channels_last, click_rows
 from ..geometry import box_in_crop, focus_crop, object_roi, point_in_box, to_roi
 from ..nets.clicks import points_tensor
 
@@ -82,7 +82,8 @@ class FocalClickPredictor(DeepPredictor):
         focus_image = _resize(self.image[:, :, y1:y2, x1:x2], (s, s))
         rows = [(*point_in_box(c.y, c.x, box, s), c.is_positive, 0) for c in clicks]
         roi = torch.tensor([[0.0, fx1, fy1, fx2, fy2]], dtype=torch.float32)
-        refined = self.net.refine(focus_image, points_tensor([rows]), feature, logits, roi)["instances_refined"]
+        refined = self.net.refine(channels_last(focus_image), points_tensor([rows]), feature, logits, roi)
+        refined = refined["instances_refined"]
         return _resize(refined, (y2 - y1, x2 - x1))
 
     def infer(self, clicks: Sequence[Click]) -> torch.Tensor:
@@ -97,7 +98,7 @@ class FocalClickPredictor(DeepPredictor):
         if self.flip:  # the coarse pass is flip-averaged; the refiner sees the unflipped half
             lists.append([(y, s - xx - 1, p, i) for y, xx, p, i in lists[0]])
             x = torch.cat([x, torch.flip(x, dims=[3])], 0)
-        out = self.net(x, points_tensor(lists))
+        out = self.net(channels_last(x), points_tensor(lists))
         logits = out["instances"]
         averaged = 0.5 * (logits[:1] + torch.flip(logits[1:], dims=[3])) if self.flip else logits
         coarse = self._paste(_resize(torch.sigmoid(averaged), (crop_h, crop_w)))

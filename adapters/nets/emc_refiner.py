@@ -16,6 +16,18 @@ from torch import nn
 from .layers import ConvNormReLU, SepConv2BNReLU
 
 
+def _tokens(x: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) -> (B, HW, C); free for a channels-last tensor."""
+    b, c, h, w = x.shape
+    return x.permute(0, 2, 3, 1).reshape(b, h * w, c)
+
+
+def _from_tokens(t: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """(B, HW, C) -> (B, C, H, W) as a channels-last view (no copy)."""
+    b, _, c = t.shape
+    return t.reshape(b, h, w, c).permute(0, 3, 1, 2)
+
+
 class MaskCorrection(nn.Module):
     """``mid`` channels (64 for C64, 96 for C96), ``corr`` templates per polarity, 4 attention heads."""
 
@@ -66,12 +78,37 @@ class MaskCorrection(nn.Module):
         neg_score = (neg_sim + (1 - pos_sim)) * (1 - dist[:, 1])
         return torch.topk(pos_score, self.corr, dim=-1)[1], torch.topk(neg_score, self.corr, dim=-1)[1]
 
+    def attend(self, queries: torch.Tensor, templates: torch.Tensor) -> torch.Tensor:
+        """``cross_attention(queries, templates, templates)`` (batch-first) through the fused kernel.
+
+        The same projections and scaling as ``nn.MultiheadAttention``, computed with
+        ``scaled_dot_product_attention`` (4x faster on CPU; equal to about 1e-7).
+        """
+        mha = self.cross_attention
+        c, heads = queries.shape[-1], mha.num_heads
+        w, bias = mha.in_proj_weight, mha.in_proj_bias
+        q = F.linear(queries, w[:c], bias[:c])
+        k = F.linear(templates, w[c:2 * c], bias[c:2 * c])
+        v = F.linear(templates, w[2 * c:], bias[2 * c:])
+        b = queries.shape[0]
+        q, k, v = (t.view(b, -1, heads, c // heads).transpose(1, 2) for t in (q, k, v))
+        out = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(b, -1, c)
+        return F.linear(out, mha.out_proj.weight, mha.out_proj.bias)
+
+    def project_feature(self, feature: torch.Tensor) -> torch.Tensor:
+        """The backbone feature in the correction network's width (per-image work: cacheable)."""
+        return self.refine_fusion(feature)
+
     def forward(self, image: torch.Tensor, click_disks: torch.Tensor, feature: torch.Tensor,
-                logits: torch.Tensor, points: torch.Tensor, sq_dist: torch.Tensor) -> torch.Tensor:
-        """Corrected logits at 1/4 of ``image`` (normalised image, disks and logits at full size)."""
+                logits: torch.Tensor, points: torch.Tensor, sq_dist: torch.Tensor,
+                projected: torch.Tensor | None = None) -> torch.Tensor:
+        """Corrected logits at 1/4 of ``image`` (normalised image, disks and logits at full size).
+
+        ``projected`` is ``project_feature(feature)`` when the caller has it cached.
+        """
         x = torch.cat([image, click_disks, torch.sigmoid(logits)], 1)
         image_feature = self.image_conv2(self.image_conv1(x))
-        feature = self.refine_fusion(feature)
+        feature = self.project_feature(feature) if projected is None else projected
         if feature.shape[-2:] != image_feature.shape[-2:]:
             feature = F.interpolate(feature, size=image_feature.shape[-2:], mode="bilinear", align_corners=True)
         fused = self.fusion1(torch.cat([feature, image_feature], dim=1))
@@ -79,21 +116,22 @@ class MaskCorrection(nn.Module):
         with torch.no_grad():
             pos_idx, neg_idx = self.select_templates(fused.detach(), points, sq_dist)
 
-        # click-guided correlation: the templates' query vectors as 1x1 kernels over the key map
-        q = self.feature_convq(fused).permute(0, 2, 3, 1).reshape(b, h * w, c)
-        k = self.feature_convk(fused).reshape(1, b * c, h, w)
-        corr = []
-        for idx in (pos_idx, neg_idx):
-            kernels = torch.gather(q, 1, idx.unsqueeze(-1).expand(b, -1, c)).reshape(-1, c, 1, 1)
-            corr.append(self.corr_conv(F.conv2d(k, kernels, groups=b).reshape(b, -1, h, w)))
-        corr = self.corr_fusion(torch.cat(corr, dim=1))
+        # click-guided correlation: the templates' query vectors as 1x1 kernels over the key map,
+        # computed pixel-major (channels-last) so the following convolutions run on their fast path;
+        # both polarities go through the shared block in one batch
+        q = _tokens(self.feature_convq(fused))
+        k = _tokens(self.feature_convk(fused))
+        idx = torch.cat([pos_idx, neg_idx], dim=-1)
+        kernels = torch.gather(q, 1, idx.unsqueeze(-1).expand(b, -1, c))  # (B, 2K, C)
+        corr = torch.bmm(k, kernels.transpose(1, 2)).view(b, h * w, 2, self.corr)  # (B, HW, 2, K)
+        corr = _from_tokens(corr.permute(2, 0, 1, 3).reshape(2 * b, h * w, self.corr), h, w)
+        corr = _tokens(self.corr_conv(corr)).view(2, b, h * w, self.corr)
+        corr = self.corr_fusion(_from_tokens(corr.permute(1, 2, 0, 3).reshape(b, h * w, 2 * self.corr), h, w))
 
         # click-guided attention: every pixel attends to the 2K templates
-        tokens = fused.permute(0, 2, 3, 1).reshape(b, h * w, c)
-        idx = torch.cat([pos_idx, neg_idx], dim=-1)
-        templates = torch.gather(tokens, 1, idx.unsqueeze(-1).expand(b, -1, c)).permute(1, 0, 2)
-        attended = self.cross_attention(tokens.permute(1, 0, 2), templates, templates)[0]
-        fused = fused + attended.permute(1, 2, 0).reshape(b, c, h, w)
+        tokens = _tokens(fused)
+        templates = torch.gather(tokens, 1, idx.unsqueeze(-1).expand(b, -1, c))
+        fused = fused + _from_tokens(self.attend(tokens, templates), h, w)
 
         x = self.all_fusion(torch.cat([fused, corr], dim=1))
         return self.refine_pred(self.refine_fusion2(self.refine_fusion1(x)))

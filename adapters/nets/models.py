@@ -156,11 +156,12 @@ class EMCNet(nn.Module):
         return {"instances_lr": logits, "instances_aux_lr": aux, "feature": feature}
 
     def correct(self, image: torch.Tensor, points: torch.Tensor, feature: torch.Tensor,
-                logits_lr: torch.Tensor) -> torch.Tensor:
-        """Correction network: new logits at 1/4 of ``image`` from all clicks."""
+                logits_lr: torch.Tensor, projected: torch.Tensor | None = None) -> torch.Tensor:
+        """Correction network: new logits at 1/4 of ``image`` from all clicks (``projected``: the
+        cached ``refiner.project_feature(feature)``)."""
         sq = squared_distance_maps(points, *image.shape[-2:])
         return self.refiner(image, disk_maps(sq, REFINE_RADIUS), feature, _up(logits_lr, image.shape[-2:]),
-                            points, sq)
+                            points, sq, projected)
 
     def forward(self, x: torch.Tensor, points: torch.Tensor, cached: dict | None = None):
         """The official ``net(x, points, prev_outputs) -> (outputs, refine_outputs)`` contract."""

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from iseg_bench.clicker import Click
 from iseg_bench.predictor import Capabilities
 
-from ..deep import DeepPredictor, click_rows
+from ..deep import DeepPredictor, channels_last, click_rows
 from ..geometry import bbox_iou, clicks_inside, object_roi, to_roi, zoom_size
 from ..nets.clicks import points_tensor
 
@@ -81,7 +81,7 @@ class RITMPredictor(DeepPredictor):
             width = x.shape[-1]
             lists.append([(y, width - xx - 1, p, i) for y, xx, p, i in rows])
             x = torch.cat([x, torch.flip(x, dims=[3])], 0)
-        logits = self.net(x, points_tensor(lists))["instances"]
+        logits = self.net(channels_last(x), points_tensor(lists))["instances"]
         if self.flip:
             logits = 0.5 * (logits[:1] + torch.flip(logits[1:], dims=[3]))
         self.prev_probs = self._unzoom(torch.sigmoid(logits))
