@@ -15,8 +15,8 @@ from iseg_bench.datasets.synthetic import SyntheticDataset, generate_scene
 
 
 def test_grabcut_layout_pairs_by_stem_and_decodes_void(tmp_path):
-    root = write_paired(tmp_path / "GrabCut", "data_GT", "boundary_GT",
-                        {"b": (".bmp", ".bmp"), "a": (".jpg", ".bmp"), "c": (".JPG", ".bmp")})
+    write_paired(tmp_path / "GrabCut", "data_GT", "boundary_GT",
+                 {"b": (".bmp", ".bmp"), "a": (".jpg", ".bmp"), "c": (".JPG", ".bmp")})
     ds = open_dataset("GrabCut", tmp_path)
     assert ds.ids == ["a", "b", "c"]
     s = ds.load(0)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 
 from iseg_bench.clicker import Click
 from iseg_bench.predictor import Capabilities
@@ -15,11 +14,8 @@ from iseg_bench.predictor import Capabilities
 from ..deep import DeepPredictor, channels_last, click_rows
 from ..geometry import short_side_size
 from ..nets.clicks import points_tensor
-from ..nets.layers import normalize_image
+from ..nets.layers import normalize_image, resize
 
-
-def _resize(x: torch.Tensor, size) -> torch.Tensor:
-    return F.interpolate(x, size=size, mode="bilinear", align_corners=True)
 
 
 class EMCPredictor(DeepPredictor):
@@ -39,7 +35,7 @@ class EMCPredictor(DeepPredictor):
     def on_image(self) -> None:
         h, w = self.image.shape[-2:]
         self.net_size = short_side_size(h, w, self.short_side)
-        image = normalize_image(_resize(self.image, self.net_size))  # per-image work, done once
+        image = normalize_image(resize(self.image, self.net_size))  # per-image work, done once
         self.net_image = channels_last(torch.cat([image, torch.flip(image, dims=[3])], 0) if self.flip else image)
         self.cache: dict[str, torch.Tensor] | None = None
         self.base_runs = getattr(self, "base_runs", 0)
@@ -56,7 +52,7 @@ class EMCPredictor(DeepPredictor):
         logits_lr = self.net.correct(self.net_image, points, self.cache["feature"], self.cache["instances_lr"],
                                      self.cache["projected"])
         self.cache["instances_lr"] = logits_lr
-        logits = _resize(logits_lr, (nh, nw))
+        logits = resize(logits_lr, (nh, nw))
         if self.flip:
             logits = 0.5 * (logits[:1] + torch.flip(logits[1:], dims=[3]))
-        return _resize(torch.sigmoid(logits), (h, w))[0, 0]
+        return resize(torch.sigmoid(logits), (h, w))[0, 0]

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 
 from iseg_bench.clicker import Click
 from iseg_bench.predictor import Capabilities
@@ -15,10 +14,8 @@ from iseg_bench.predictor import Capabilities
 from ..deep import DeepPredictor, channels_last, click_rows
 from ..geometry import box_in_crop, focus_crop, object_roi, point_in_box, to_roi
 from ..nets.clicks import points_tensor
+from ..nets.layers import resize
 
-
-def _resize(x: torch.Tensor, size) -> torch.Tensor:
-    return F.interpolate(x, size=size, mode="bilinear", align_corners=True)
 
 
 def _logit(p: torch.Tensor) -> torch.Tensor:
@@ -69,7 +66,7 @@ class FocalClickPredictor(DeepPredictor):
             return probs
         r0, r1, c0, c1 = self.roi
         if probs.shape[-2:] != (r1 - r0 + 1, c1 - c0 + 1):
-            probs = _resize(probs, (r1 - r0 + 1, c1 - c0 + 1))
+            probs = resize(probs, (r1 - r0 + 1, c1 - c0 + 1))
         full = torch.zeros_like(self.prev_probs)
         full[:, :, r0:r1 + 1, c0:c1 + 1] = probs
         return full
@@ -79,12 +76,12 @@ class FocalClickPredictor(DeepPredictor):
         y1, y2, x1, x2 = box
         s = self.size
         fy1, fy2, fx1, fx2 = box_in_crop(box, global_roi, s)
-        focus_image = _resize(self.image[:, :, y1:y2, x1:x2], (s, s))
+        focus_image = resize(self.image[:, :, y1:y2, x1:x2], (s, s))
         rows = [(*point_in_box(c.y, c.x, box, s), c.is_positive, 0) for c in clicks]
         roi = torch.tensor([[0.0, fx1, fy1, fx2, fy2]], dtype=torch.float32)
         refined = self.net.refine(channels_last(focus_image), points_tensor([rows]), feature, logits, roi)
         refined = refined["instances_refined"]
-        return _resize(refined, (y2 - y1, x2 - x1))
+        return resize(refined, (y2 - y1, x2 - x1))
 
     def infer(self, clicks: Sequence[Click]) -> torch.Tensor:
         h_img, w_img = self.image.shape[-2:]
@@ -93,7 +90,7 @@ class FocalClickPredictor(DeepPredictor):
         r = self.roi
         global_roi = (r[0], r[1] + 1, r[2], r[3] + 1) if r is not None else (0, h_img, 0, w_img)
         s = self.size
-        x = _resize(crop, (s, s))
+        x = resize(crop, (s, s))
         lists = [[(y * (s / crop_h), xx * (s / crop_w), p, i) for y, xx, p, i in rows]]
         if self.flip:  # the coarse pass is flip-averaged; the refiner sees the unflipped half
             lists.append([(y, s - xx - 1, p, i) for y, xx, p, i in lists[0]])
@@ -101,7 +98,7 @@ class FocalClickPredictor(DeepPredictor):
         out = self.net(channels_last(x), points_tensor(lists))
         logits = out["instances"]
         averaged = 0.5 * (logits[:1] + torch.flip(logits[1:], dims=[3])) if self.flip else logits
-        coarse = self._paste(_resize(torch.sigmoid(averaged), (crop_h, crop_w)))
+        coarse = self._paste(resize(torch.sigmoid(averaged), (crop_h, crop_w)))
         coarse_logits = _logit(coarse)
 
         last = clicks[-1]

@@ -4,16 +4,12 @@ and the RoI-aligned segmentor feature, and blends with the coarse logits through
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from .layers import ConvNormReLU, SepConvBNReLU
+from .layers import ConvNormReLU, SepConvBNReLU, resize
 
 MID = 32
 
-
-def _resize(x: torch.Tensor, size) -> torch.Tensor:
-    return F.interpolate(x, size=size, mode="bilinear", align_corners=True)
 
 
 class FocalRefiner(nn.Module):
@@ -38,10 +34,10 @@ class FocalRefiner(nn.Module):
         x = torch.cat([image, click_disks, torch.sigmoid(coarse_logits)], 1)
         feature = self.refine_fusion(feature)
         x = self.image_conv3(self.image_conv2(self.image_conv1(x)))
-        x = _resize(feature, x.shape[-2:]) + x
+        x = resize(feature, x.shape[-2:]) + x
         x = self.refine_fusion3(self.refine_fusion2(x))
         size = image.shape[-2:]
-        trimap = _resize(self.refine_trimap(x), size)
-        pred = _resize(self.refine_pred(x), size)
+        trimap = resize(self.refine_trimap(x), size)
+        pred = resize(self.refine_pred(x), size)
         gate = torch.sigmoid(trimap)
         return pred * gate + coarse_logits * (1 - gate), trimap

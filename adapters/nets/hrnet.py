@@ -11,13 +11,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .layers import resize
+
 
 def _bn_relu(channels: int) -> nn.Sequential:
     return nn.Sequential(nn.BatchNorm2d(channels), nn.ReLU())
 
-
-def _up(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    return F.interpolate(x, size=size, mode="bilinear", align_corners=True)
 
 
 class BasicBlock(nn.Module):
@@ -112,7 +111,7 @@ class HighResolutionModule(nn.Module):
                 if j == i:
                     y = y + xs[j]
                 elif j > i:
-                    y = y + _up(row[j](xs[j]), xs[i].shape[-2:])
+                    y = y + resize(row[j](xs[j]), xs[i].shape[-2:])
                 else:
                     y = y + row[j](xs[j])
             out.append(self.relu(y))
@@ -211,7 +210,7 @@ class HRNetOCR(nn.Module):
         ys = self.stage3(ys + [self.transition2[2](ys[-1])])
         ys = self.stage4(ys + [self.transition3[3](ys[-1])])
         size = ys[0].shape[-2:]
-        feats = torch.cat([ys[0]] + [_up(y, size) for y in ys[1:]], 1)
+        feats = torch.cat([ys[0]] + [resize(y, size) for y in ys[1:]], 1)
         aux = self.aux_head(feats)
         feats = self.conv3x3_ocr(feats)
         feats = self.ocr_distri_head(feats, gather_object_context(feats, aux))

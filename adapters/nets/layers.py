@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def resize(x: torch.Tensor, size) -> torch.Tensor:
+    """Bilinear resize with ``align_corners=True``, the convention of all three official code bases."""
+    return F.interpolate(x, size=tuple(size), mode="bilinear", align_corners=True)
 
 
 def normalize_image(image: torch.Tensor) -> torch.Tensor:

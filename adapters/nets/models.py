@@ -18,15 +18,12 @@ from .clicks import disk_maps, first_click_only, squared_distance_maps
 from .emc_refiner import MaskCorrection
 from .focal_refiner import FocalRefiner
 from .hrnet import HRNetOCR
-from .layers import ScaleLayer, click_map_transform, normalize_image
+from .layers import ScaleLayer, click_map_transform, normalize_image, resize
 from .roi_align import roi_align
 from .segformer import MIT, SegFormer
 
 REFINE_RADIUS = 5
 
-
-def _up(x: torch.Tensor, size) -> torch.Tensor:
-    return F.interpolate(x, size=size, mode="bilinear", align_corners=True)
 
 
 def _split_input(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -64,7 +61,7 @@ class RITMNet(nn.Module):
         maps = torch.cat([prev, disks], 1)
         logits, aux, _ = self.feature_extractor(image, self.maps_transform(maps))
         size = image.shape[-2:]
-        return {"instances": _up(logits, size), "instances_aux": _up(aux, size)}
+        return {"instances": resize(logits, size), "instances_aux": resize(aux, size)}
 
 
 class FocalClickNet(nn.Module):
@@ -105,7 +102,7 @@ class FocalClickNet(nn.Module):
             aux = logits
         else:
             logits, aux, feature = self.feature_extractor(image, self.maps_transform(maps))
-        return {"instances": _up(logits, size), "instances_aux": _up(aux, size), "feature": feature}
+        return {"instances": resize(logits, size), "instances_aux": resize(aux, size), "feature": feature}
 
     def refine(self, crop: torch.Tensor, crop_points: torch.Tensor, feature: torch.Tensor,
                coarse_logits: torch.Tensor, box: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -160,7 +157,7 @@ class EMCNet(nn.Module):
         """Correction network: new logits at 1/4 of ``image`` from all clicks (``projected``: the
         cached ``refiner.project_feature(feature)``)."""
         sq = squared_distance_maps(points, *image.shape[-2:])
-        return self.refiner(image, disk_maps(sq, REFINE_RADIUS), feature, _up(logits_lr, image.shape[-2:]),
+        return self.refiner(image, disk_maps(sq, REFINE_RADIUS), feature, resize(logits_lr, image.shape[-2:]),
                             points, sq, projected)
 
     def forward(self, x: torch.Tensor, points: torch.Tensor, cached: dict | None = None):
@@ -169,10 +166,10 @@ class EMCNet(nn.Module):
         size = image.shape[-2:]
         if cached is None:
             enc = self.encode(image, points)
-            outputs = {"instances": _up(enc["instances_lr"], size), "instances_aux": _up(enc["instances_aux_lr"], size),
+            outputs = {"instances": resize(enc["instances_lr"], size), "instances_aux": resize(enc["instances_aux_lr"], size),
                        "feature": enc["feature"], "instances_lr": enc["instances_lr"]}
         else:
             outputs = cached
         refined_lr = self.correct(image, points, outputs["feature"], outputs["instances_lr"])
         outputs["instances_lr"] = refined_lr
-        return outputs, {"instances_refined": _up(refined_lr, size)}
+        return outputs, {"instances_refined": resize(refined_lr, size)}

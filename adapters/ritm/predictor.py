@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 
 from iseg_bench.clicker import Click
 from iseg_bench.predictor import Capabilities
@@ -14,10 +13,8 @@ from iseg_bench.predictor import Capabilities
 from ..deep import DeepPredictor, channels_last, click_rows
 from ..geometry import bbox_iou, clicks_inside, object_roi, to_roi, zoom_size
 from ..nets.clicks import points_tensor
+from ..nets.layers import resize
 
-
-def _resize(x: torch.Tensor, size) -> torch.Tensor:
-    return F.interpolate(x, size=size, mode="bilinear", align_corners=True)
 
 
 class RITMPredictor(DeepPredictor):
@@ -59,14 +56,14 @@ class RITMPredictor(DeepPredictor):
             self.roi = current
         r0, r1, c0, c1 = self.roi
         ch, cw = zoom_size(self.roi, self.target)
-        crop = _resize(x[:, :, r0:r1 + 1, c0:c1 + 1], (ch, cw))
+        crop = resize(x[:, :, r0:r1 + 1, c0:c1 + 1], (ch, cw))
         mapped = [(*to_roi(y, xx, self.roi, ch, cw), p, i) for y, xx, p, i in rows]
         return crop, mapped
 
     def _unzoom(self, probs: torch.Tensor) -> torch.Tensor:
         if self.roi is not None:
             r0, r1, c0, c1 = self.roi
-            probs = _resize(probs, (r1 - r0 + 1, c1 - c0 + 1))
+            probs = resize(probs, (r1 - r0 + 1, c1 - c0 + 1))
             if self.zoom_probs is not None:
                 full = torch.zeros_like(self.zoom_probs)
                 full[:, :, r0:r1 + 1, c0:c1 + 1] = probs
