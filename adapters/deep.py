@@ -12,9 +12,10 @@ import torch
 from torch import nn
 
 from iseg_bench.clicker import Click
-from iseg_bench.predictor import MethodInfo, Predictor
+from iseg_bench.predictor import CostPhase, MethodInfo, Predictor
 from iseg_bench.protocol import Protocol
 
+from .nets.clicks import points_tensor
 from .weights import WeightsError, WeightsSpec, file_digest, find_weights, load_into, read_state_dict, seeded_init
 
 
@@ -119,6 +120,42 @@ class DeepPredictor(Predictor):
         return MethodInfo(name=self.name, family=self.family, weights=self.weights_id, trained=self.trained,
                           params=self.parameter_count(), input_size=self.input_size(),
                           capabilities=self.capabilities, notes=how)
+
+
+class PhaseModule(nn.Module):
+    """Wraps one phase's computation as a module (fvcore traces modules; timing calls it)."""
+
+    def __init__(self, net: nn.Module, fn: Callable[..., torch.Tensor]) -> None:
+        super().__init__()
+        self.net = net
+        self.fn = fn
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return self.fn(*inputs)
+
+
+def sample_clicks(height: int, width: int, count: int) -> list[tuple[float, float, bool, int]]:
+    """A fixed, representative click set for cost measurements: click 0 positive at the centre,
+    then alternating negative/positive clicks on a ring around it."""
+    rows = [(height / 2, width / 2, True, 0)]
+    for i in range(1, count):
+        angle = 2.0 * np.pi * i / max(1, count - 1)
+        rows.append((height / 2 + 0.3 * height * np.sin(angle), width / 2 + 0.3 * width * np.cos(angle), i % 2 == 0, i))
+    return [(float(int(y)), float(int(x)), p, i) for y, x, p, i in rows]
+
+
+def batch_points(rows, width: int, flip: bool) -> torch.Tensor:
+    """Points of the rows, plus their mirror image when flip TTA doubles the batch."""
+    lists = [rows] + ([[(y, width - x - 1, p, i) for y, x, p, i in rows]] if flip else [])
+    return points_tensor(lists)
+
+
+def random_input(batch: int, channels: int, height: int, width: int) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(0)
+    return channels_last(torch.rand(batch, channels, height, width, generator=gen))
+
+
+LATER_CLICKS = 5  # clicks in the representative later-click state (3 positive, 2 negative)
 
 
 def channels_last(x: torch.Tensor) -> torch.Tensor:

@@ -71,6 +71,23 @@ class MethodInfo:
         return cls(**data)
 
 
+@dataclass
+class CostPhase:
+    """One phase of a method's per-click computation, runnable on its own for FLOPs and latency.
+
+    ``module(*inputs)`` runs exactly the network work of one click of that phase (a torch module
+    for deep methods); ``parts`` says what runs, ``input_size`` the network input (H, W).
+    """
+
+    phase: str  # "first" (click 1) or "later" (every later click)
+    parts: str
+    input_size: tuple[int, int]
+    batch: int
+    params: int
+    module: Any
+    inputs: tuple
+
+
 class Predictor(ABC):
     """A click-based interactive segmentation method.
 
@@ -100,6 +117,10 @@ class Predictor(ABC):
         ``prev_mask`` is the previous binary prediction as the user sees it (None at the first
         click); methods that keep their own previous probabilities may ignore it.
         """
+
+    def cost_phases(self, height: int, width: int) -> list[CostPhase]:
+        """The network work of a click on a ``height`` x ``width`` frame, per phase (none: not a network)."""
+        return []
 
     @abstractmethod
     def describe(self) -> MethodInfo:

@@ -9,9 +9,10 @@ from collections.abc import Sequence
 import torch
 
 from iseg_bench.clicker import Click
-from iseg_bench.predictor import Capabilities
+from iseg_bench.predictor import Capabilities, CostPhase
 
-from ..deep import DeepPredictor, channels_last, click_rows
+from ..deep import (LATER_CLICKS, DeepPredictor, PhaseModule, batch_points, channels_last, click_rows, random_input,
+                    sample_clicks)
 from ..geometry import box_in_crop, focus_crop, object_roi, point_in_box, to_roi
 from ..nets.clicks import points_tensor
 from ..nets.layers import resize
@@ -111,3 +112,25 @@ class FocalClickPredictor(DeepPredictor):
         self.prev_probs = torch.sigmoid(base)
         self.zoom_probs = self.prev_probs
         return self.prev_probs[0, 0]
+
+    def cost_phases(self, height: int, width: int) -> list[CostPhase]:
+        """Every click runs the segmentor on the target crop and the refiner on the focus crop,
+        both at ``size`` x ``size`` (the focus box here: the central half of the target crop)."""
+        s = self.size
+        b = 2 if self.flip else 1
+        net = self.net
+
+        def click(x, pts, focus, focus_pts, box):
+            out = net(x, pts)
+            return net.refine(focus, focus_pts, out["feature"][:1], out["instances"][:1], box)["instances_refined"]
+
+        module = PhaseModule(net, click)
+        params = self.parameter_count()
+        phases = []
+        for phase, count in (("first", 1), ("later", LATER_CLICKS)):
+            rows = sample_clicks(s, s, count)
+            inputs = (random_input(b, 4, s, s), batch_points(rows, s, self.flip), random_input(1, 3, s, s),
+                      points_tensor([[(y, x, p, 0) for y, x, p, _ in rows]]),
+                      torch.tensor([[0.0, s / 4, s / 4, 3 * s / 4, 3 * s / 4]]))
+            phases.append(CostPhase(phase, "segmentor + refiner", (s, s), b, params, module, inputs))
+        return phases

@@ -99,19 +99,42 @@ class MaskCorrection(nn.Module):
         """The backbone feature in the correction network's width (per-image work: cacheable)."""
         return self.refine_fusion(feature)
 
-    def forward(self, image: torch.Tensor, click_disks: torch.Tensor, feature: torch.Tensor,
-                logits: torch.Tensor, points: torch.Tensor, sq_dist: torch.Tensor,
-                projected: torch.Tensor | None = None) -> torch.Tensor:
-        """Corrected logits at 1/4 of ``image`` (normalised image, disks and logits at full size).
+    def image_context(self, image: torch.Tensor, feature: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Everything of a correction step that depends on the image alone, computed once per image.
 
-        ``projected`` is ``project_feature(feature)`` when the caller has it cached.
+        The image branch and the first fusion block are per-channel up to their pointwise convs,
+        and their leading input channels (the RGB image; the projected backbone feature) do not
+        change between clicks, so those channels' contributions are computed here and reused.
         """
+        projected = self.project_feature(feature)
+        h, w = image.shape[-2] // 4, image.shape[-1] // 4
+        if projected.shape[-2:] != (h, w):
+            projected = F.interpolate(projected, size=(h, w), mode="bilinear", align_corners=True)
+        return {"image": self.image_conv1[1].leading_part(self.image_conv1[0](image)),
+                "feature": self.fusion1[0].leading_part(projected)}
+
+    def _fuse(self, image: torch.Tensor, click_disks: torch.Tensor, logits: torch.Tensor, feature: torch.Tensor,
+              context: dict[str, torch.Tensor] | None) -> torch.Tensor:
+        """The fused map F at 1/4 resolution (Sec. 3.2), from scratch or with the per-image context."""
+        if context is not None:
+            clicks = self.image_conv1[0](torch.cat([click_disks, torch.sigmoid(logits)], 1))
+            image_feature = self.image_conv2(self.image_conv1[1].forward_rest(clicks, context["image"]))
+            return self.fusion1[1](self.fusion1[0].forward_rest(image_feature, context["feature"]))
         x = torch.cat([image, click_disks, torch.sigmoid(logits)], 1)
         image_feature = self.image_conv2(self.image_conv1(x))
-        feature = self.project_feature(feature) if projected is None else projected
+        feature = self.project_feature(feature)
         if feature.shape[-2:] != image_feature.shape[-2:]:
             feature = F.interpolate(feature, size=image_feature.shape[-2:], mode="bilinear", align_corners=True)
-        fused = self.fusion1(torch.cat([feature, image_feature], dim=1))
+        return self.fusion1(torch.cat([feature, image_feature], dim=1))
+
+    def forward(self, image: torch.Tensor, click_disks: torch.Tensor, feature: torch.Tensor,
+                logits: torch.Tensor, points: torch.Tensor, sq_dist: torch.Tensor,
+                context: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+        """Corrected logits at 1/4 of ``image`` (normalised image, disks and logits at full size).
+
+        ``context`` is ``image_context(image, feature)`` when the caller keeps it per image.
+        """
+        fused = self._fuse(image, click_disks, logits, feature, context)
         b, c, h, w = fused.shape
         with torch.no_grad():
             pos_idx, neg_idx = self.select_templates(fused.detach(), points, sq_dist)

@@ -89,6 +89,30 @@ class SepConv2BNReLU(nn.Module):
         x = self.norm1(self.conv3x3_1(x))
         return self.activation(self.norm2(self.conv1x1(self.conv3x3_2(x))))
 
+    def _depthwise(self, x: torch.Tensor, channels: slice) -> torch.Tensor:
+        """The per-channel part (depthwise conv, BN, depthwise conv) on a channel range only."""
+        n = x.shape[1]
+        c1, c2, bn = self.conv3x3_1, self.conv3x3_2, self.norm1
+        x = F.conv2d(x, c1.weight[channels], c1.bias[channels], padding=1, groups=n)
+        x = F.batch_norm(x, bn.running_mean[channels], bn.running_var[channels], bn.weight[channels],
+                         bn.bias[channels], False, 0.0, bn.eps)
+        return F.conv2d(x, c2.weight[channels], c2.bias[channels], padding=1, groups=n)
+
+    def leading_part(self, x: torch.Tensor) -> torch.Tensor:
+        """Contribution of the first ``x.shape[1]`` input channels to the pointwise conv (with its bias).
+
+        The block is per-channel up to the pointwise conv, so when leading channels are constant
+        (per-image features) this part can be computed once and reused with ``forward_rest``.
+        """
+        n = x.shape[1]
+        return F.conv2d(self._depthwise(x, slice(0, n)), self.conv1x1.weight[:, :n], self.conv1x1.bias)
+
+    def forward_rest(self, rest: torch.Tensor, leading: torch.Tensor) -> torch.Tensor:
+        """``forward(cat([lead, rest], 1))`` given ``leading = leading_part(lead)``."""
+        n = self.conv3x3_1.in_channels - rest.shape[1]
+        y = leading + F.conv2d(self._depthwise(rest, slice(n, None)), self.conv1x1.weight[:, n:])
+        return self.activation(self.norm2(y))
+
 
 def click_map_transform(in_channels: int) -> nn.Sequential:
     """Conv1S: 1x1 conv -> LeakyReLU(0.2) -> 3x3 stride-2 conv -> scale, added to the HRNet stem."""

@@ -8,9 +8,10 @@ from collections.abc import Sequence
 import torch
 
 from iseg_bench.clicker import Click
-from iseg_bench.predictor import Capabilities
+from iseg_bench.predictor import Capabilities, CostPhase
 
-from ..deep import DeepPredictor, channels_last, click_rows
+from ..deep import (LATER_CLICKS, DeepPredictor, PhaseModule, batch_points, channels_last, click_rows, random_input,
+                    sample_clicks)
 from ..geometry import bbox_iou, clicks_inside, object_roi, to_roi, zoom_size
 from ..nets.clicks import points_tensor
 from ..nets.layers import resize
@@ -83,3 +84,18 @@ class RITMPredictor(DeepPredictor):
             logits = 0.5 * (logits[:1] + torch.flip(logits[1:], dims=[3]))
         self.prev_probs = self._unzoom(torch.sigmoid(logits))
         return self.prev_probs[0, 0]
+
+    def cost_phases(self, height: int, width: int) -> list[CostPhase]:
+        """The same network every click: at native size on click 1, on the zoom-in crop later
+        (taken here as the whole frame, resized so its longer side is the zoom target)."""
+        b = 2 if self.flip else 1
+        net = self.net
+        module = PhaseModule(net, lambda x, pts: net(x, pts)["instances"])
+        zh, zw = zoom_size((0, height - 1, 0, width - 1), self.target)
+        params = self.parameter_count()
+        return [
+            CostPhase("first", "whole network, native resolution", (height, width), b, params, module,
+                      (random_input(b, 4, height, width), batch_points(sample_clicks(height, width, 1), width, self.flip))),
+            CostPhase("later", f"whole network, zoom-in crop (longer side {self.target})", (zh, zw), b, params, module,
+                      (random_input(b, 4, zh, zw), batch_points(sample_clicks(zh, zw, LATER_CLICKS), zw, self.flip))),
+        ]
