@@ -108,6 +108,88 @@ def _render(results_dir: Path) -> None:
         click.echo(f"\nreport written to {rep.out_dir}/ ({', '.join(p.name for p in rep.files)})\n")
 
 
+@main.command()
+@click.option("--methods", required=True, help="Comma-separated method names.")
+@click.option("--size", type=click.IntRange(min=16), default=384, show_default=True,
+              help="Side of the square frame the network phases are timed and counted on.")
+@click.option("--input-size", type=click.IntRange(min=16), default=None,
+              help="Override the protocol's input size for every method (e.g. to compare at equal size).")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Torch/OpenCV threads in every benchmark process [default: physical cores].")
+@click.option("--protocol", "protocol_spec", default="neutral", show_default=True, help="Preset or .json file.")
+@click.option("--datasets", default="Synthetic", show_default=True, help="Images for the per-click latency.")
+@click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              envvar="ISEG_BENCH_DATA", show_envvar=True)
+@click.option("--limit", type=click.IntRange(min=1), default=5, show_default=True, help="Images per dataset.")
+@click.option("--clicks", type=click.IntRange(min=2), default=10, show_default=True, help="Robot clicks per image.")
+@click.option("--warmup", type=click.IntRange(min=0), default=3, show_default=True)
+@click.option("--repeats", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Timed calls per phase and round.")
+@click.option("--rounds", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Rounds over all methods (interleaved), pooled.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True)
+@click.option("--weights", type=click.Path(path_type=Path), default=None, help="Checkpoint file or folder.")
+def bench(methods: str, size: int, input_size: int | None, threads: int | None, protocol_spec: str, datasets: str,
+          data_root: Path | None, limit: int, clicks: int, warmup: int, repeats: int, rounds: int, out: Path,
+          weights: Path | None) -> None:
+    """Parameters, FLOPs and CPU latency per click phase, one method per process; stored in OUT/bench."""
+    import psutil
+
+    from .adapters import METHODS
+    from .bench import BenchSpec, run_bench
+    from .datasets import DatasetError, open_dataset
+    from .paper_tables import efficiency_markdown
+
+    try:
+        protocol = resolve_protocol(protocol_spec)
+    except ProtocolError as exc:
+        raise click.BadParameter(str(exc), param_hint="--protocol") from None
+    if input_size is not None:
+        protocol = protocol.replace(input_size=input_size)
+    names = []
+    for name in _split(methods):
+        try:
+            names.append(METHODS.canonical(name))
+        except UnknownNameError as exc:
+            raise click.BadParameter(str(exc), param_hint="--methods") from None
+    ds_specs = _split(datasets)
+    for spec in ds_specs:
+        try:
+            open_dataset(spec, data_root)
+        except DatasetError as exc:
+            raise click.BadParameter(str(exc), param_hint="--datasets") from None
+    threads = threads or psutil.cpu_count(logical=False) or 1
+    specs = [BenchSpec(name, size, size, threads, protocol.to_dict(), ds_specs, str(data_root) if data_root else None,
+                       limit, clicks, warmup, repeats, str(weights) if weights else None) for name in names]
+    results, failures = run_bench(specs, out, rounds, echo=lambda m: click.echo(m, err=True))
+    if results:
+        table = efficiency_markdown(results)
+        (out / "bench" / "efficiency.md").write_text(table + "\n")
+        click.echo(table)
+        click.echo(f"\nstored in {out / 'bench'}/")
+    for failure in failures:
+        click.echo(f"failed: {failure}", err=True)
+    sys.exit(EXIT_FAILED_SAMPLES if failures else EXIT_OK)
+
+
+@main.command("paper-tables")
+@click.argument("results_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("results"))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports/paper"), show_default=True)
+@click.option("--dataset", default=None, help="Dataset of Table 2 and the trade-off plot [default: SBD, else the largest].")
+def paper_tables(results_dir: Path, out: Path, dataset: str | None) -> None:
+    """Render the analogues of the paper's Tables 1-3 and the efficiency plots from stored results."""
+    from .paper_tables import render_paper_tables
+    from .store import StoreError
+
+    try:
+        written = render_paper_tables(results_dir, out, dataset)
+    except StoreError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_STORE)
+    for path in written:
+        click.echo(str(path))
+
+
 @main.command("methods")
 def list_methods() -> None:
     """List the registered methods."""
