@@ -52,7 +52,7 @@ def sdpa_macs(inputs, outputs) -> int:
 
 def count_macs(module, inputs: tuple) -> FlopCount:
     """fvcore's count for ``module(*inputs)``, plus the calls and output elements of every operator
-    it could not count (a second trace, with recording handlers for those operators)."""
+    it did not count (a second trace, with recording handlers for those operators)."""
     import torch
     from fvcore.nn import FlopCountAnalysis
 
@@ -79,7 +79,8 @@ def count_macs(module, inputs: tuple) -> FlopCount:
         warnings.simplefilter("ignore")
         analysis, total = analyse({})
         by_op = {op: n / 1e9 for op, n in analysis.by_operator().items() if n}
-        unsupported = list(analysis.unsupported_ops())
-        if unsupported:
-            analyse({op: recorder(op) for op in unsupported})
+        # fvcore skips some operators silently (its ignore list) and reports the others as
+        # unsupported; record both kinds
+        uncounted = set(analysis.unsupported_ops()) | set(getattr(analysis, "_ignored_ops", ()))
+        analyse({op: recorder(op) for op in uncounted})
     return FlopCount(total / 1e9, by_op, {op: dict(c) for op, c in sorted(skipped.items())})

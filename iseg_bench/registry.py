@@ -71,7 +71,7 @@ class Registry(Generic[T]):
         if key not in self._entries:
             known = [e.name for e in self._entries.values()]
             raise UnknownNameError(
-                f"unknown {self.kind} {name!r}{suggest(name, known)}; known: {', '.join(known)}")
+                f"unknown {self.kind} {name!r}{suggest(name, known + list(self._aliases))}; known: {', '.join(known)}")
         return self._entries[key]
 
     def get(self, name: str) -> T:

@@ -1,0 +1,103 @@
+"""FLOPs counting, timing statistics, the one-process-per-method benchmark and the paper tables."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from iseg_bench.adapters import load_predictor
+from iseg_bench.bench import BenchSpec, merge, phase_rows, run_worker
+from iseg_bench.cli import main
+from iseg_bench.flops import count_macs
+from iseg_bench.latency import summary, time_calls
+from iseg_bench.protocol import Protocol
+
+
+class TinyAttention(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 8, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = torch.relu(self.conv(x))  # relu: not counted, listed
+        q = y.flatten(2).transpose(1, 2).reshape(1, 2, 16, 4)  # (B, heads, L, d)
+        return torch.nn.functional.scaled_dot_product_attention(q, q, q)
+
+
+def test_macs_of_convolution_and_attention_are_exact():
+    result = count_macs(TinyAttention(), (torch.rand(1, 3, 4, 4),))
+    conv = 8 * 3 * 3 * 3 * 4 * 4  # out channels x (in channels x kernel) x output pixels
+    attention = 2 * (2 * 16 * 16 * 4)  # QK^T and AV: batch*heads x Lq x Lk x d, twice
+    assert result.gmacs * 1e9 == conv + attention
+    assert result.gflops == 2 * result.gmacs
+    assert result.not_counted["aten::relu"]["calls"] == 1 and result.not_counted["aten::relu"]["elements"] == 128
+
+
+def test_emc_phases_count_like_the_paper():
+    """Paper Table 1: EMC hrnet18s first click 9.35 and the C64 correction 1.09 'GFLOPs' at 384."""
+    predictor = load_predictor("emc-hrnet18s")
+    predictor.prepare(Protocol(), "frame")
+    first, later = predictor.cost_phases(384, 384)
+    assert (first.phase, later.phase) == ("first", "later")
+    assert first.params == 4_322_416 and later.params == 102_401
+    assert abs(count_macs(first.module, first.inputs).gmacs - 9.35) / 9.35 < 0.05
+    # later clicks reuse the image-only part of the correction network: below the paper's 1.09
+    assert 0.9 < count_macs(later.module, later.inputs).gmacs < 1.09
+
+
+def test_ritm_phases_follow_the_zoom_in():
+    predictor = load_predictor("ritm")
+    predictor.prepare(Protocol(), "frame")
+    first, later = predictor.cost_phases(300, 200)
+    assert first.input_size == (300, 200) and later.input_size == (400, 267)
+    assert abs(count_macs(later.module, later.inputs).gmacs - 8.96 * 400 * 267 / 400**2) < 0.2
+
+
+def test_timing_statistics():
+    calls = []
+    seconds = time_calls(lambda: calls.append(1), warmup=2, repeats=5)
+    assert len(calls) == 7 and len(seconds) == 5 and all(s >= 0 for s in seconds)
+    stats = summary([0.001, 0.002, 0.003, 0.004, 0.010])
+    assert stats["median_ms"] == pytest.approx(3.0) and stats["n"] == 5
+    assert stats["p10_ms"] < stats["median_ms"] < stats["p90_ms"]
+    assert summary([])["n"] == 0
+
+
+def test_worker_measures_network_phases_and_image_clicks():
+    spec = BenchSpec("emc-hrnet18s", 64, 96, 1, Protocol(input_size=64).to_dict(), ("Synthetic",), None,
+                     limit=1, clicks=3, warmup=1, repeats=2)
+    result = run_worker(spec)
+    assert [p["phase"] for p in result["phases"]] == ["first", "later"]
+    assert result["phases"][0]["input_size"] == [64, 96] and len(result["phases"][1]["latency_s"]) == 2
+    assert result["clicks"][0]["dataset"] == "Synthetic" and [len(k) for k in result["clicks"][0]["per_click_s"]] == [1, 1, 1]
+    assert result["environment"]["torch_threads"] == 1
+    rows = phase_rows(merge([result, result]))
+    assert rows[1]["network"]["n"] == 4 and rows[1]["images"]["n"] == 4 and rows[0]["params"] == 4_322_416
+
+
+def test_bench_and_paper_tables_from_the_command_line(tmp_path):
+    out = tmp_path / "res"
+    runner = CliRunner()
+    r = runner.invoke(main, ["bench", "--methods", "ritm,watershed", "--size", "64", "--limit", "1", "--clicks", "2",
+                             "--repeats", "2", "--warmup", "0", "--rounds", "2", "--threads", "1", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "ritm-hrnet18s (untrained)" in r.output and "GMACs" in r.output and "not a network" in r.output
+    stored = json.loads((out / "bench" / "ritm-hrnet18s@64x64.json").read_text())
+    assert stored["rounds"] == 2 and len(stored["phases"][0]["latency_s"]) == 4
+    assert stored["environment"]["cpu"] and stored["spec"]["threads"] == 1
+    runner.invoke(main, ["run", "--methods", "watershed,disk", "--limit", "2", "--out", str(out)])
+    r = runner.invoke(main, ["paper-tables", str(out), "--out", str(tmp_path / "paper")])
+    assert r.exit_code == 0, r.output
+    names = {p.name for p in (tmp_path / "paper").iterdir()}
+    assert {"table1.md", "table1.tex", "table2.md", "table3.md", "latency_per_click.png", "accuracy_time.png",
+            "README.md"} <= names
+    table1 = (tmp_path / "paper" / "table1.md").read_text()
+    assert "RITM-hrnet18s" in table1 and "UNTRAINED" in table1 and "GMACs (paper" in table1
+
+
+def test_bench_rejects_unknown_names(tmp_path):
+    r = CliRunner().invoke(main, ["bench", "--methods", "emcc", "--out", str(tmp_path)])
+    assert r.exit_code == 2 and "did you mean" in r.output
