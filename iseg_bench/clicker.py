@@ -37,16 +37,32 @@ def distance_to_background(mask: np.ndarray) -> np.ndarray:
     Equal to the reference's ``cv2.distanceTransform(pad(mask, 1), DIST_L2, 0)`` with the padding
     cropped off: float32 sqrt of the exact integer squared distance.
     """
-    padded = np.pad(mask.astype(np.uint8, copy=False), 1)
+    m = mask.view(np.uint8) if mask.dtype == bool else mask.astype(np.uint8)
+    padded = cv2.copyMakeBorder(m, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     dist = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     return dist[1:-1, 1:-1]
+
+
+@dataclass(frozen=True)
+class Errors:
+    """The errors of one prediction: false negatives and false positives (void excluded) inside
+    their bounding box, and their counts -- all the IoU needs, and all the next click needs."""
+
+    row0: int
+    col0: int
+    fn: np.ndarray  # bool, cropped to the box
+    fp: np.ndarray
+    missed: int  # false-negative pixels
+    extra: int  # false-positive pixels
 
 
 class RobotClicker:
     """The reference robot user for one sample.
 
     ``gt`` is an int array: 1 object, 0 background, -1 void (ignored). Call ``next_click(pred)``
-    with the current binary prediction; the click is recorded and returned.
+    with the current binary prediction; the click is recorded and returned. ``errors(pred)`` and
+    ``click_for(errors)`` split that in two, so a harness that also needs the error counts (the
+    IoU) reads the frame only once.
     """
 
     def __init__(self, gt: np.ndarray) -> None:
@@ -54,7 +70,8 @@ class RobotClicker:
             raise ValueError(f"ground truth must be a 2-D label map, got shape {gt.shape}")
         self._object = gt == 1
         self._valid = gt != -1
-        self._not_clicked = np.ones(gt.shape, dtype=bool)
+        self._all_valid = bool(self._valid.all())
+        self.object_pixels = int(np.count_nonzero(self._object))
         self.clicks: list[Click] = []
 
     @property
@@ -63,31 +80,47 @@ class RobotClicker:
 
     def next_click(self, pred: np.ndarray) -> Click:
         """Place, record and return the next click for the binary prediction ``pred``."""
+        return self.click_for(self.errors(pred))
+
+    def errors(self, pred: np.ndarray) -> Errors:
+        """Locate the errors of ``pred``; the full frame is read once, the rest works on their box."""
         if pred.shape != self._object.shape:
             raise ValueError(f"prediction shape {pred.shape} does not match ground truth {self._object.shape}")
-        y, x, positive = self._farthest_error_pixel(pred.astype(bool, copy=False))
+        wrong = self._object != pred.astype(bool, copy=False)
+        if not self._all_valid:
+            wrong &= self._valid
+        rows = np.flatnonzero(wrong.any(axis=1))
+        if rows.size == 0:
+            empty = np.zeros((0, 0), bool)
+            return Errors(0, 0, empty, empty, 0, 0)
+        band = wrong[rows[0]:rows[-1] + 1]
+        cols = np.flatnonzero(band.any(axis=0))
+        box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+        wrong, obj = wrong[box], self._object[box]
+        fn = wrong & obj
+        fp = wrong ^ fn
+        missed = int(np.count_nonzero(fn))
+        return Errors(int(rows[0]), int(cols[0]), fn, fp, missed, int(np.count_nonzero(wrong)) - missed)
+
+    def click_for(self, errors: Errors) -> Click:
+        """Place and record the click that ``errors`` (of the current prediction) call for."""
+        y, x, positive = self._farthest_error_pixel(errors)
         click = Click(int(y), int(x), bool(positive), len(self.clicks))
-        self._not_clicked[y, x] = False
         self.clicks.append(click)
         return click
 
-    def _farthest_error_pixel(self, pred: np.ndarray) -> tuple[int, int, bool]:
+    def _farthest_error_pixel(self, e: Errors) -> tuple[int, int, bool]:
         # Every error pixel lies inside the bounding box of the errors, and everything outside it
         # is a zero of both maps, so the distance transform of the box padded by one zero pixel
         # equals the full-image one inside the box (any pixel outside is at least as far as the
         # ring). Row-major order inside the box is row-major order of the image, so ties break
-        # alike. The full frame is only read once, to find the box.
-        errors = self._object != pred
-        errors &= self._valid
-        rows = np.flatnonzero(errors.any(axis=1))
-        if rows.size == 0:
+        # alike.
+        if e.missed + e.extra == 0:
             return 0, 0, False  # prediction matches the ground truth: reference clicks (0, 0) negative
-        band = np.s_[rows[0]:rows[-1] + 1]
-        cols = np.flatnonzero(errors[band].any(axis=0))
-        box = (band, np.s_[cols[0]:cols[-1] + 1])
-        errors, obj, not_clicked = errors[box], self._object[box], self._not_clicked[box]
-        dfn = _masked_distance(errors & obj, not_clicked)
-        dfp = _masked_distance(errors & ~obj, not_clicked)
+        h, w = e.fn.shape
+        inside = [(c.y - e.row0, c.x - e.col0) for c in self.clicks if 0 <= c.y - e.row0 < h and 0 <= c.x - e.col0 < w]
+        dfn = _masked_distance(e.fn, e.missed, inside)
+        dfp = _masked_distance(e.fp, e.extra, inside)
         fn_max, fp_max = dfn.max(), dfp.max()
         positive = fn_max > fp_max
         if max(fn_max, fp_max) == 0:
@@ -95,15 +128,18 @@ class RobotClicker:
             # reference takes the first zero of the negative map, pixel (0, 0)
             return 0, 0, False
         dist, best = (dfn, fn_max) if positive else (dfp, fp_max)
-        by, bx = divmod(int(np.argmax(dist == best)), dist.shape[1])  # first maximum, row-major
-        return rows[0] + by, cols[0] + bx, bool(positive)
+        by, bx = divmod(int(np.argmax(dist == best)), w)  # first maximum, row-major
+        return e.row0 + by, e.col0 + bx, bool(positive)
 
 
-def _masked_distance(mask: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """Distance map of ``mask`` zeroed where ``keep`` is False (skips the transform for an empty mask)."""
-    if not mask.any():
+def _masked_distance(mask: np.ndarray, count: int, clicked: list[tuple[int, int]]) -> np.ndarray:
+    """Distance map of ``mask`` with the clicked pixels set to 0 (no transform for an empty mask)."""
+    if count == 0:
         return np.zeros(mask.shape, np.float32)
-    return distance_to_background(mask) * keep
+    dist = distance_to_background(mask)
+    for y, x in clicked:
+        dist[y, x] = 0.0
+    return dist
 
 
 CLICKERS: Registry[type] = Registry("click strategy")

@@ -45,9 +45,9 @@ def check_probabilities(probs: object, shape: tuple[int, int]) -> np.ndarray:
         return probs
     if not np.issubdtype(probs.dtype, np.floating):
         raise MethodOutputError(f"predict returned dtype {probs.dtype}, expected float probabilities")
-    if not np.isfinite(probs).all():
+    lo, hi = float(probs.min()), float(probs.max())  # NaN propagates through min and max
+    if not (np.isfinite(lo) and np.isfinite(hi)):
         raise MethodOutputError("predict returned NaN or infinite values")
-    lo, hi = float(probs.min()), float(probs.max())
     if lo < 0.0 or hi > 1.0:
         raise MethodOutputError(f"predict returned values in [{lo:g}, {hi:g}], expected probabilities in [0, 1]")
     return probs
@@ -71,15 +71,17 @@ def evaluate_sample(predictor: Predictor, image: np.ndarray, gt: np.ndarray, pro
         predictor.reset()
         predictor.set_image(image)
         out.setup_s = time.perf_counter() - t0
+        errors = clicker.errors(pred)
         for k in range(protocol.max_clicks):
-            click = clicker.next_click(pred)
+            click = clicker.click_for(errors)
             t0 = time.perf_counter()
             probs = predictor.predict(tuple(clicker.clicks), prev)
             elapsed = time.perf_counter() - t0
             probs = check_probabilities(probs, shape)
             pred = probs > protocol.prob_threshold
             pred.flags.writeable = False  # the method gets it back as prev_mask; it must not edit it
-            iou = metrics.iou(gt, pred)
+            errors = clicker.errors(pred)  # one read of the frame serves the IoU and the next click
+            iou = metrics.iou_from_counts(clicker.object_pixels, errors.missed, errors.extra)
             out.clicks.append([click.y, click.x, int(click.is_positive)])
             out.ious.append(float(np.float32(iou)))
             out.latency_s.append(elapsed + (out.setup_s if k == 0 else 0.0))

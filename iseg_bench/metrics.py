@@ -29,9 +29,22 @@ def iou(gt: np.ndarray, pred: np.ndarray) -> float:
     valid = gt != -1
     obj = gt == 1
     pred = pred.astype(bool, copy=False)
-    inter = np.count_nonzero(pred & obj & valid)
-    union = np.count_nonzero((pred | obj) & valid)
-    return float(inter) / float(union) if union else float("nan")
+    n_object = np.count_nonzero(obj & valid)
+    missed = np.count_nonzero(obj & ~pred & valid)
+    extra = np.count_nonzero(pred & ~obj & valid)
+    return iou_from_counts(n_object, missed, extra)
+
+
+def iou_from_counts(n_object: int, missed: int, extra: int) -> float:
+    """IoU from pixel counts (void excluded): (object - missed) / (object + extra); NaN if empty.
+
+    Intersection and union are the same integers as counting ``pred & gt`` and ``pred | gt``.
+
+    >>> iou_from_counts(10, 2, 3)
+    0.6153846153846154
+    """
+    union = n_object + extra
+    return float(n_object - missed) / float(union) if union else float("nan")
 
 
 def _as_trace(trace: Trace) -> np.ndarray:

@@ -97,3 +97,20 @@ def test_iou_in_unit_interval_or_nan(gt, pr):
     v = metrics.iou(g, p)
     union = ((p | (g == 1)) & (g != -1)).any()
     assert (0.0 <= v <= 1.0) if union else math.isnan(v)
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1))
+def test_iou_from_the_clickers_error_counts_is_bit_identical(seed):
+    """The harness scores with the clicker's error counts; that must equal the direct IoU exactly."""
+    from iseg_bench.clicker import RobotClicker
+
+    rng = np.random.default_rng(seed)
+    shape = tuple(rng.integers(1, 30, size=2))
+    gt = rng.choice([-1, 0, 1], size=shape, p=rng.dirichlet([1, 1, 1])).astype(np.int32)
+    pred = rng.random(shape) < rng.random()
+    clicker = RobotClicker(gt)
+    e = clicker.errors(pred)
+    direct = metrics.iou(gt, pred)
+    via = metrics.iou_from_counts(clicker.object_pixels, e.missed, e.extra)
+    assert (math.isnan(direct) and math.isnan(via)) or direct == via
