@@ -97,9 +97,8 @@ def run_worker(spec: BenchSpec) -> dict:
         clicks.append({"dataset": ds.name, "fingerprint": ds.fingerprint, "samples": min(spec.limit, len(ds)),
                        "per_click_s": per_click, "errors": errors})
 
-    env = environment.capture()
-    env.update(torch_threads=torch.get_num_threads(), torch_interop_threads=torch.get_num_interop_threads(),
-               peak_rss_mb=round(psutil.Process().memory_info().rss / 2**20, 1))
+    env = environment.capture()  # includes torch's thread settings
+    env["rss_mb"] = round(psutil.Process().memory_info().rss / 2**20, 1)
     return {"method": info.name, "info": info.to_dict(), "spec": dataclasses.asdict(spec),
             "protocol": protocol.to_dict(), "protocol_hash": protocol.hash, "phases": phases, "clicks": clicks,
             "environment": env, "rounds": 1}

@@ -36,7 +36,12 @@ def capture() -> dict:
 
     versions = {p: v for p in PACKAGES if (v := _version(p))}
     versions["cv2 (runtime)"] = cv2.__version__
+    threads = {}
+    if "torch" in sys.modules:  # only when a method already uses it: importing torch costs seconds
+        torch = sys.modules["torch"]
+        threads = {"torch_threads": torch.get_num_threads(), "torch_interop_threads": torch.get_num_interop_threads()}
     return {
+        **threads,
         "cpu": _cpu_model(),
         "logical_cores": psutil.cpu_count(logical=True),
         "physical_cores": psutil.cpu_count(logical=False),
