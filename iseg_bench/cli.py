@@ -20,6 +20,27 @@ EXIT_OK, EXIT_USAGE, EXIT_FAILED_SAMPLES, EXIT_STORE = 0, 2, 3, 4
 DEFAULT_METHODS = "grabcut,watershed,disk"
 
 
+data_root_option = click.option(
+    "--data-root", type=click.Path(file_okay=False, path_type=Path), default=None, envvar="ISEG_BENCH_DATA",
+    show_envvar=True, help="Folder holding the dataset folders.")
+weights_option = click.option(
+    "--weights", type=click.Path(path_type=Path), default=None,
+    help="Checkpoint file (one deep method) or folder of checkpoints; see `iseg-bench weights`.")
+protocol_option = click.option(
+    "--protocol", "protocol_spec", default="neutral", show_default=True,
+    help=f"Preset ({', '.join(PRESETS)}) or a protocol .json file.")
+out_option = click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True,
+    help="Results folder (created; re-running resumes it).")
+
+
+def _protocol(spec: str):
+    try:
+        return resolve_protocol(spec)
+    except ProtocolError as exc:
+        raise click.BadParameter(str(exc), param_hint="--protocol") from None
+
+
 def _split(value: str) -> tuple[str, ...]:
     items = tuple(v.strip() for v in value.split(",") if v.strip())
     if not items:
@@ -38,15 +59,11 @@ def main() -> None:
               help="Comma-separated method names (see `iseg-bench methods`).")
 @click.option("--datasets", default="Synthetic", show_default=True,
               help="Comma-separated datasets: NAME (under the data root), NAME=PATH, or custom:PATH.")
-@click.option("--protocol", "protocol_spec", default="neutral", show_default=True,
-              help=f"Preset ({', '.join(PRESETS)}) or a protocol .json file.")
+@protocol_option
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N samples of each dataset.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
-              show_default=True, help="Results folder (created; re-running resumes it).")
-@click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), default=None,
-              envvar="ISEG_BENCH_DATA", show_envvar=True, help="Folder holding the dataset folders.")
-@click.option("--weights", type=click.Path(path_type=Path), default=None,
-              help="Checkpoint file (one deep method) or folder of checkpoints; see `iseg-bench weights`.")
+@out_option
+@data_root_option
+@weights_option
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar on stderr.")
 @click.option("--report/--no-report", "make_report", default=True, help="Render the report after the run.")
 def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out: Path,
@@ -57,10 +74,7 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
     from .runner import run as run_plan
     from .store import StoreError
 
-    try:
-        protocol = resolve_protocol(protocol_spec)
-    except ProtocolError as exc:
-        raise click.BadParameter(str(exc), param_hint="--protocol") from None
+    protocol = _protocol(protocol_spec)
     if weights is not None and not weights.exists():
         raise click.BadParameter(f"{weights} does not exist", param_hint="--weights")
     plan = RunPlan(_split(methods), _split(datasets), protocol, out, data_root, limit, weights)
@@ -116,10 +130,9 @@ def _render(results_dir: Path) -> None:
               help="Override the protocol's input size for every method (e.g. to compare at equal size).")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Torch/OpenCV threads in every benchmark process [default: physical cores].")
-@click.option("--protocol", "protocol_spec", default="neutral", show_default=True, help="Preset or .json file.")
+@protocol_option
 @click.option("--datasets", default="Synthetic", show_default=True, help="Images for the per-click latency.")
-@click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), default=None,
-              envvar="ISEG_BENCH_DATA", show_envvar=True)
+@data_root_option
 @click.option("--limit", type=click.IntRange(min=1), default=5, show_default=True, help="Images per dataset.")
 @click.option("--clicks", type=click.IntRange(min=2), default=10, show_default=True, help="Robot clicks per image.")
 @click.option("--warmup", type=click.IntRange(min=0), default=3, show_default=True)
@@ -127,8 +140,8 @@ def _render(results_dir: Path) -> None:
               help="Timed calls per phase and round.")
 @click.option("--rounds", type=click.IntRange(min=1), default=2, show_default=True,
               help="Rounds over all methods (interleaved), pooled.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True)
-@click.option("--weights", type=click.Path(path_type=Path), default=None, help="Checkpoint file or folder.")
+@out_option
+@weights_option
 def bench(methods: str, size: int, input_size: int | None, threads: int | None, protocol_spec: str, datasets: str,
           data_root: Path | None, limit: int, clicks: int, warmup: int, repeats: int, rounds: int, out: Path,
           weights: Path | None) -> None:
@@ -140,10 +153,7 @@ def bench(methods: str, size: int, input_size: int | None, threads: int | None, 
     from .datasets import DatasetError, open_dataset
     from .paper_tables import efficiency_markdown
 
-    try:
-        protocol = resolve_protocol(protocol_spec)
-    except ProtocolError as exc:
-        raise click.BadParameter(str(exc), param_hint="--protocol") from None
+    protocol = _protocol(protocol_spec)
     if input_size is not None:
         protocol = protocol.replace(input_size=input_size)
     names = []
@@ -226,8 +236,7 @@ def list_weights(weights: Path | None) -> None:
 
 
 @main.command("datasets")
-@click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), default=None,
-              envvar="ISEG_BENCH_DATA", show_envvar=True, help="Folder holding the dataset folders.")
+@data_root_option
 def list_datasets(data_root: Path | None) -> None:
     """List the known datasets and whether they are found under the data root."""
     from tabulate import tabulate
