@@ -1,22 +1,23 @@
 """The ``iseg-bench`` command line.
 
-Exit codes: 0 success; 2 bad usage (unknown method, dataset or protocol, bad option, missing data
+Exit codes: 0 success; 1 ``regress`` found a change beyond tolerance; 2 bad usage (unknown method, dataset or protocol, bad option, missing data
 folder); 3 the run finished and its results are stored, but some samples failed (data or method
 errors, listed in the report) or a method could not be loaded; 4 the results folder cannot be read
-or written.
+or written; 5 ``regress`` refused a baseline made under another protocol, dataset copy or weights.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import click
 
-from .protocol import PRESETS, ProtocolError, resolve_protocol
+from .protocol import PRESETS, Protocol, ProtocolError, resolve_protocol
 from .registry import UnknownNameError
 
-EXIT_OK, EXIT_USAGE, EXIT_FAILED_SAMPLES, EXIT_STORE = 0, 2, 3, 4
+EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_FAILED_SAMPLES, EXIT_STORE, EXIT_INCOMPARABLE = 0, 1, 2, 3, 4, 5
 DEFAULT_METHODS = "grabcut,watershed,disk"
 
 
@@ -64,10 +65,20 @@ def main() -> None:
 @out_option
 @data_root_option
 @weights_option
+@click.option("--executor", type=click.Choice(["inline", "process", "ray"]), default=None,
+              help="inline (default; measures latency), process (local pool) or ray [default: process when --workers > 1].")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Parallel workers (processes or Ray actors); parallel runs do not measure latency.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=None,
+              help="Seconds allowed per sample in a parallel run; a sample over it is recorded as failed.")
+@click.option("--address", "ray_address", default=None, help="Ray cluster to join (e.g. auto, ray://host:10001).")
+@click.option("--ray-cpus", type=float, default=1.0, show_default=True, help="CPUs per Ray actor.")
+@click.option("--ray-gpus", type=float, default=0.0, show_default=True, help="GPUs per Ray actor.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar on stderr.")
 @click.option("--report/--no-report", "make_report", default=True, help="Render the report after the run.")
-def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out: Path,
-        data_root: Path | None, weights: Path | None, progress: bool, make_report: bool) -> None:
+def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out: Path, data_root: Path | None,
+        weights: Path | None, executor: str | None, workers: int, timeout: float | None, ray_address: str | None,
+        ray_cpus: float, ray_gpus: float, progress: bool, make_report: bool) -> None:
     """Evaluate methods on datasets; records go to OUT/records, the report to OUT/report."""
     from .datasets import DatasetError
     from .runner import RunPlan
@@ -77,7 +88,12 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
     protocol = _protocol(protocol_spec)
     if weights is not None and not weights.exists():
         raise click.BadParameter(f"{weights} does not exist", param_hint="--weights")
-    plan = RunPlan(_split(methods), _split(datasets), protocol, out, data_root, limit, weights)
+    executor = executor or ("process" if workers > 1 else "inline")
+    if executor == "inline" and workers > 1:
+        raise click.BadParameter("the inline executor runs one sample at a time; use --executor process or ray",
+                                 param_hint="--workers")
+    plan = RunPlan(_split(methods), _split(datasets), protocol, out, data_root, limit, weights, executor, workers,
+                   timeout, ray_address, ray_cpus, ray_gpus)
     click.echo(protocol.summary(), err=True)
     try:
         outcome = run_plan(plan, progress=progress, echo=lambda m: click.echo(m, err=True))
@@ -182,6 +198,96 @@ def bench(methods: str, size: int, input_size: int | None, threads: int | None, 
     sys.exit(EXIT_FAILED_SAMPLES if failures else EXIT_OK)
 
 
+@main.command()
+@click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Baseline JSON (reports/baselines/<name>.json).")
+@click.option("--tolerance", default=None, help="Allowed change, e.g. noc=0.05,nof=1,miou=0.005 [default: none].")
+@click.option("--update", is_flag=True, help="Rewrite the baseline from the current results, on purpose.")
+@click.option("--methods", default=None, help="With --update on a new baseline: the methods.")
+@click.option("--datasets", default=None, help="With --update on a new baseline: the datasets.")
+@protocol_option
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="With --update on a new baseline.")
+@click.option("--results", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Results folder to reuse and keep [default: a temporary one, fresh run].")
+@data_root_option
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Parallel workers.")
+def regress(baseline: Path, tolerance: str | None, update: bool, methods: str | None, datasets: str | None,
+            protocol_spec: str, limit: int | None, results: Path | None, data_root: Path | None, workers: int) -> None:
+    """Re-run a baseline's methods, datasets and protocol and fail on any change beyond tolerance."""
+    import tempfile
+
+    from . import environment
+    from .datasets import DatasetError
+    from .regress import (BaselineError, Tolerance, changes_table, compare, make_baseline, read_baseline,
+                          refuse_if_incomparable)
+    from .report import build_reports
+    from .runner import RunPlan
+    from .runner import run as run_plan
+
+    try:
+        tol = Tolerance.parse(tolerance)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--tolerance") from None
+    if baseline.exists():
+        try:
+            base = read_baseline(baseline)
+        except BaselineError as exc:
+            raise click.BadParameter(str(exc), param_hint="--baseline") from None
+        method_names = tuple(base["methods"])
+        dataset_specs = tuple(info["spec"] for info in base["datasets"].values())
+        protocol = Protocol.from_dict(base["protocol"])
+        limit = base["limit"]
+    elif update and methods and datasets:
+        base, method_names, dataset_specs = None, _split(methods), _split(datasets)
+        protocol = _protocol(protocol_spec)
+    else:
+        raise click.BadParameter(f"{baseline} does not exist; create it with --update --methods ... --datasets ...",
+                                 param_hint="--baseline")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = results or Path(tmp) / "results"
+        plan = RunPlan(method_names, dataset_specs, protocol, out, data_root, limit,
+                       executor="process" if workers > 1 else "inline", workers=workers)
+        try:
+            outcome = run_plan(plan, progress=False, echo=lambda m: click.echo(m, err=True))
+        except UnknownNameError as exc:
+            raise click.BadParameter(str(exc), param_hint="--methods") from None
+        except DatasetError as exc:
+            raise click.BadParameter(str(exc), param_hint="--datasets") from None
+        rows = [r for rep in build_reports(out) if rep.protocol.hash == protocol.hash for r in rep.rows]
+        manifest = json.loads((out / "manifest.json").read_text())
+    for line in outcome.not_loaded:
+        click.echo(f"method not loaded: {line}", err=True)
+    fingerprints = {r.dataset: r.fingerprint for r in rows}
+    weights = {r.method: r.weights for r in rows}
+    if update:
+        spec_of = dict(zip((d["name"] for d in manifest["datasets"].values()), dataset_specs))
+        doc = make_baseline(baseline.stem, rows, protocol.to_dict(), protocol.hash,
+                            {name: {"spec": spec_of.get(name, name), "fingerprint": fp,
+                                    "samples": max(r.samples + r.data_errors for r in rows if r.dataset == name)}
+                             for name, fp in fingerprints.items()},
+                            limit, environment.capture(), " ".join(sys.argv))
+        baseline.parent.mkdir(parents=True, exist_ok=True)
+        baseline.write_text(json.dumps(doc, indent=1) + "\n")
+        click.echo(f"baseline {baseline} written: {len(rows)} method/dataset results under {protocol.summary()}")
+        sys.exit(EXIT_OK)
+    try:
+        refuse_if_incomparable(base, protocol.hash, fingerprints, weights)
+    except BaselineError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INCOMPARABLE)
+    changes, missing = compare(base, rows, tol)
+    if changes or missing:
+        click.echo(f"REGRESSION against {baseline} ({protocol.summary()}):")
+        if changes:
+            click.echo(changes_table(changes))
+        for item in missing:
+            click.echo(f"missing result: {item}")
+        sys.exit(EXIT_REGRESSION)
+    compared = sum(len(per) for per in base["results"].values())
+    click.echo(f"no change beyond tolerance (noc ±{tol.noc:g}, nof ±{tol.nof}, miou ±{tol.miou:g}) in "
+               f"{compared} method/dataset results against {baseline}")
+
+
 @main.command("paper-tables")
 @click.argument("results_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("results"))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports/paper"), show_default=True)
@@ -233,6 +339,31 @@ def list_weights(weights: Path | None) -> None:
                f"`iseg-bench run`, set {WEIGHTS_ENV}, or copy files into the last folder. Nothing is downloaded "
                "automatically. Without a checkpoint a method runs with seeded random weights, marked UNTRAINED "
                "in every table (its accuracy is meaningless; its cost figures are valid).")
+
+
+@main.command()
+@click.argument("name")
+@click.option("--to", "dest", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Data root to unpack into (the dataset's folder appears inside it).")
+@click.option("--archive", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Use this archive instead of downloading (offline machines).")
+@click.option("--sha256", default=None, help="Expected SHA-256 of the archive (refused if it differs).")
+def download(name: str, dest: Path, archive: Path | None, sha256: str | None) -> None:
+    """Fetch a dataset archive (only when asked), verify it and unpack it safely into --to."""
+    from .datasets import DatasetError, open_dataset
+    from .datasets.download import download as fetch_and_unpack
+
+    try:
+        entries, digest = fetch_and_unpack(name, dest, archive, sha256)
+    except DatasetError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(f"unpacked {', '.join(str(e) for e in entries)} (archive SHA-256 {digest})")
+    try:
+        ds = open_dataset(name, dest)
+        click.echo(f"{ds.name}: {len(ds)} samples, fingerprint {ds.fingerprint}")
+    except DatasetError as exc:
+        click.echo(f"note: unpacked, but {exc}", err=True)
 
 
 @main.command("datasets")

@@ -94,36 +94,39 @@ def _efficiency_footer(results: Sequence[dict]) -> list[str]:
 # --- Table 1 ------------------------------------------------------------------------------------
 
 def table1_rows(results: Sequence[dict]) -> list[list[str]]:
+    rows = [row for res in results for row in phase_rows(res) if row["input"] is not None]
+    ref = next((r for r in rows if (r["method"], r["phase"]) == ("ritm-hrnet18s", "later")), None)
+    ref_ms = ref["network"]["median_ms"] if ref else float("nan")
+    ref_paper = published.TABLE1[("ritm-hrnet18s", "later")].ms
+
+    def flagged(ours: float, paper: float | None, digits: int) -> str:
+        text = _num(ours, digits)
+        return text + (" *" if paper and abs(ours / paper - 1) > 0.05 else "")
+
     body = []
-    for res in results:
-        for row in phase_rows(res):
-            paper = published.TABLE1.get((row["method"], row["phase"]))
-            if row["input"] is None:
-                continue
-            gm, pm = row["gmacs"], row["params"] / 1e6
-            flag = ""
-            if paper:
-                deltas = [abs(gm / paper.gmacs - 1), abs(pm / paper.params_m - 1)]
-                flag = " *" if max(deltas) > 0.05 else ""
-            body.append([
-                row["label"], row["phase"], f"{row['input'][0]}x{row['input'][1]}",
-                _num(pm, 3), _num(paper.params_m) if paper else DASH,
-                _num(gm) + flag, _num(paper.gmacs) if paper else DASH,
-                _num(row["network"]["median_ms"], 1), _num(paper.ms, 0) if paper else DASH,
-                paper.row if paper else DASH,
-            ])
+    for row in rows:
+        paper = published.TABLE1.get((row["method"], row["phase"]))
+        ms = row["network"]["median_ms"]
+        body.append([
+            row["label"], row["phase"], f"{row['input'][0]}x{row['input'][1]}",
+            flagged(row["params"] / 1e6, paper.params_m if paper else None, 3), _num(paper.params_m) if paper else DASH,
+            flagged(row["gmacs"], paper.gmacs if paper else None, 2), _num(paper.gmacs) if paper else DASH,
+            _num(ms, 1), _num(paper.ms, 0) if paper else DASH,
+            _num(ms / ref_ms, 3), _num(paper.ms / ref_paper, 3) if paper else DASH,
+            paper.row if paper else DASH,
+        ])
     return body
 
 
 TABLE1_HEADERS = ["Method", "Click phase", "Input", "Params M (ours)", "Params M (paper)", "GMACs (ours)",
                   "GMACs (paper, 'FLOPs/G')", "CPU ms/click (ours, median)", "CPU ms/click (paper)",
-                  "Paper row"]
+                  "Time / RITM-hrnet18s (ours)", "Time / RITM-hrnet18s (paper)", "Paper row"]
 
 TABLE1_NOTES = (
     "The paper's 'FLOPs/G' equal fvcore's multiply-accumulate counts (GMACs) at the paper's input sizes; "
     "GFLOPs would be twice these. '*' marks a difference over 5 % from the paper in params or GMACs. "
-    "The paper's latency is a 4-core 2 GHz Intel Core i5 laptop, ours this machine: compare ratios, not "
-    "milliseconds. MaskCorrection 'Params 0.11 / 0.22 M' count BatchNorm running statistics; trainable "
+    "The paper's latency is a 4-core 2 GHz Intel Core i5 laptop, ours this machine: compare the ratios to "
+    "RITM-hrnet18s' click (network alone at 400x400), not milliseconds. MaskCorrection 'Params 0.11 / 0.22 M' count BatchNorm running statistics; trainable "
     "parameters are 0.102 M (C64) and 0.220 M (C96 on HRNet-32; 0.208 M on HRNet-18, 0.245 M on SegB3, "
     "whose projection layer is wider). FirstClick rows are base network + correction network."
 )
@@ -214,16 +217,26 @@ def table3_latex(rows: Sequence[ResultRow], protocol: Protocol) -> str:
 
 # --- plots --------------------------------------------------------------------------------------
 
+def _styles(n: int):
+    """Distinct (colour, marker, line style) triples for up to 20+ series."""
+    import matplotlib.pyplot as plt
+
+    colours = plt.get_cmap("tab20").colors
+    markers = "osD^vP*Xh<>"
+    return [(colours[i % 20], markers[i % len(markers)], "-" if i < 10 else "--") for i in range(n)]
+
+
 def plot_latency_per_click(results: Sequence[dict], path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     from .plots import _caption
 
-    fig, ax = plt.subplots(figsize=(9, 5.6))
-    for res in results:
+    fig, ax = plt.subplots(figsize=(11, 6))
+    for res, (colour, marker, style) in zip(results, _styles(len(results))):
         curve = click_curve(res)
         if curve:
-            ax.plot(range(1, len(curve) + 1), curve, marker="o", markersize=3, label=label_of(res))
+            ax.plot(range(1, len(curve) + 1), curve, color=colour, marker=marker, linestyle=style, markersize=4,
+                    label=label_of(res))
     ax.set_yscale("log")
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel("click index")
@@ -232,7 +245,7 @@ def plot_latency_per_click(results: Sequence[dict], path: Path) -> Path:
     ax.set_title(f"CPU latency per click — {datasets} images, {results[0]['environment']['torch_threads']} threads"
                  if results else "CPU latency per click")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     if results:
         _caption(fig, Protocol.from_dict(results[0]["protocol"]), machine_line(results))
     fig.tight_layout(rect=(0, 0.07, 1, 1))
@@ -248,12 +261,13 @@ def plot_accuracy_time(rows: Sequence[ResultRow], protocol: Protocol, dataset: s
     from .plots import _caption
 
     key = thr_key(threshold)
-    fig, ax = plt.subplots(figsize=(8, 5.6))
-    for r in rows:
-        if r.samples and key in r.time_s:
-            per_sample = r.time_s[key] / r.samples
-            ax.scatter(per_sample, r.noc[key], s=40)
-            ax.annotate(r.label, (per_sample, r.noc[key]), fontsize=8, xytext=(4, 3), textcoords="offset points")
+    fig, ax = plt.subplots(figsize=(11, 6))
+    for r, (colour, marker, _) in zip(rows, _styles(len(rows))):
+        if r.samples and key in r.time_s and not math.isnan(r.time_s[key]):
+            hollow = r.status == "UNTRAINED"
+            ax.scatter(r.time_s[key] / r.samples, r.noc[key], s=55, marker=marker, label=r.label,
+                       facecolors="none" if hollow else colour, edgecolors=colour, linewidths=1.5)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), title="hollow: untrained", title_fontsize=8)
     ax.set_xscale("log")
     ax.set_xlabel(f"model time to reach IoU {threshold:g} (s per sample, log scale)")
     ax.set_ylabel(f"NoC@{key} (clicks, lower is better)")

@@ -36,8 +36,9 @@ class SampleRecord:
     """The outcome of one sample for one method under one protocol.
 
     ``ious`` are float32 values (stored exactly), ``latency_s`` the model time of each click in
-    seconds (click 0 includes ``set_image``, whose own time is ``setup_s``), ``phases`` ``first``
-    for click 0 and ``later`` after it, ``clicks`` ``[y, x, positive]`` triples.
+    seconds (click 0 includes ``set_image``, whose own time is ``setup_s``; NaN when ``timed`` is
+    False, i.e. the sample ran in a parallel executor), ``phases`` ``first`` for click 0 and
+    ``later`` after it, ``clicks`` ``[y, x, positive]`` triples.
     """
 
     method: str
@@ -55,6 +56,7 @@ class SampleRecord:
     latency_s: list[float] = field(default_factory=list)
     phases: list[str] = field(default_factory=list)
     setup_s: float = 0.0
+    timed: bool = True  # False: evaluated in a parallel run, latencies not measured (NaN)
     finished: str = ""
     key: str = ""
 

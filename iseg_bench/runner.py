@@ -7,6 +7,7 @@ already stored are skipped, so re-running a command resumes it and changes nothi
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -18,9 +19,8 @@ import click
 
 from . import environment
 from .adapters import METHODS, load_predictor
-from .datasets import Dataset, SampleError, open_dataset
-from .evaluation import SampleOutcome, evaluate_sample
-from .predictor import Predictor
+from .datasets import Dataset, open_dataset
+from .executors import Task, WorkSpec, make_executor, registrations_for
 from .protocol import Protocol
 from .records import DATA_ERROR, METHOD_ERROR, SampleRecord
 from .store import ResultStore
@@ -37,6 +37,12 @@ class RunPlan:
     data_root: Path | None = None
     limit: int | None = None
     weights: Path | None = None  # checkpoint file or folder for the deep methods
+    executor: str = "inline"  # inline (measures latency), process, or ray
+    workers: int = 1
+    timeout: float | None = None  # per sample, parallel executors only
+    ray_address: str | None = None
+    ray_cpus: float = 1.0
+    ray_gpus: float = 0.0
 
 
 @dataclass
@@ -72,60 +78,51 @@ def run(plan: RunPlan, progress: bool = True, echo: Callable[[str], None] = prin
     store.update_manifest(protocol=protocol.to_dict(), protocol_hash=protocol.hash,
                           run={"started": _now(), "argv": sys.argv, "methods": list(plan.methods),
                                "datasets": [d.name for d in datasets], "protocol": protocol.hash,
-                               "limit": plan.limit, "environment": environment.capture()})
+                               "limit": plan.limit, "executor": plan.executor, "workers": plan.workers,
+                               "environment": environment.capture()})
     for ds in datasets:
         store.update_manifest(dataset=ds.describe())
     done = store.keys()
     outcome = RunOutcome()
-    with store:
-        for method in plan.methods:
-            try:
-                predictor = load_predictor(method, weights=plan.weights)
-                info = predictor.describe()
-            except Exception as exc:  # one method that cannot start must not stop the others
-                outcome.not_loaded.append(f"{method}: {type(exc).__name__}: {exc}")
-                continue
-            store.update_manifest(method=info.to_dict())
-            if info.trained is False:
-                echo(f"note: {info.name} runs with UNTRAINED weights: its accuracy is meaningless "
-                     f"(efficiency figures stay valid). {info.notes}")
-            for ds in datasets:
-                predictor.prepare(protocol, ds.name)
-                ids = ds.ids[: plan.limit] if plan.limit else ds.ids
-                todo = []
-                for index, sid in enumerate(ids):
-                    record = SampleRecord(info.name, info.weights, ds.name, ds.fingerprint, sid, protocol.hash)
-                    if record.key in done:
-                        outcome.counts["skipped"] += 1
-                    else:
-                        todo.append((index, record))
-                label = f"{info.name} on {ds.name}"
-                with click.progressbar(todo, label=label, file=sys.stderr if progress else _Null(),
-                                       show_pos=True, item_show_func=lambda item: item[1].sample_id if item else "") as bar:
-                    for index, record in bar:
-                        _evaluate_into(record, ds, index, predictor, protocol)
-                        store.append(record)
-                        done.add(record.key)
-                        outcome.counts[record.status] += 1
-                        if record.error:
-                            outcome.errors.append(f"{label} / {record.sample_id}: {record.error}")
+    predictors, tasks = {}, []
+    for method in plan.methods:
+        try:
+            predictor = load_predictor(method, weights=plan.weights)
+            info = predictor.describe()
+        except Exception as exc:  # one method that cannot start must not stop the others
+            outcome.not_loaded.append(f"{method}: {type(exc).__name__}: {exc}")
+            continue
+        predictors[info.name] = predictor
+        store.update_manifest(method=info.to_dict())
+        if info.trained is False:
+            echo(f"note: {info.name} runs with UNTRAINED weights: its accuracy is meaningless "
+                 f"(efficiency figures stay valid). {info.notes}")
+        for d, ds in enumerate(datasets):
+            ids = ds.ids[: plan.limit] if plan.limit else ds.ids
+            for index, sid in enumerate(ids):
+                record = SampleRecord(info.name, info.weights, ds.name, ds.fingerprint, sid, protocol.hash)
+                if record.key in done:
+                    outcome.counts["skipped"] += 1
+                else:
+                    tasks.append(Task(len(tasks), info.name, d, index, dataclasses.asdict(record)))
+    if plan.executor != "inline":
+        predictors.clear()  # workers load their own copies
+    spec = WorkSpec(tuple(plan.methods), tuple(plan.datasets), str(plan.data_root) if plan.data_root else None,
+                    protocol.to_dict(), str(plan.weights) if plan.weights else None,
+                    registrations_for(plan.methods) if plan.executor != "inline" else ())
+    executor = make_executor(plan.executor, spec, plan.workers, plan.timeout, predictors, plan.ray_address,
+                             plan.ray_cpus, plan.ray_gpus)
+    label = f"{len(tasks)} samples ({plan.executor}{'' if plan.executor == 'inline' else f', {plan.workers} workers'})"
+    with store, click.progressbar(length=len(tasks), label=label, file=sys.stderr if progress else _Null(),
+                                  show_pos=True, show_eta=True) as bar:
+        for record in executor.run(tasks):
+            store.append(record)
+            done.add(record.key)
+            outcome.counts[record.status] += 1
+            if record.error:
+                outcome.errors.append(f"{record.method} on {record.dataset} / {record.sample_id}: {record.error}")
+            bar.update(1)
     return outcome
-
-
-def _evaluate_into(record: SampleRecord, ds: Dataset, index: int, predictor: Predictor,
-                   protocol: Protocol) -> None:
-    try:
-        sample = ds.load(index)
-    except SampleError as exc:
-        record.status, record.error = DATA_ERROR, str(exc)
-    except Exception as exc:  # an unexpected decoder failure is still one bad sample
-        record.status, record.error = DATA_ERROR, f"{type(exc).__name__}: {exc}"
-    else:
-        record.height, record.width = sample.shape
-        result: SampleOutcome = evaluate_sample(predictor, sample.image, sample.gt, protocol)
-        for name in ("status", "error", "clicks", "ious", "latency_s", "phases", "setup_s"):
-            setattr(record, name, getattr(result, name))
-    record.finished = _now()
 
 
 class _Null:

@@ -56,6 +56,7 @@ class ResultRow:
     time_s: dict[str, float]
     clicks: int
     carried_forward: int
+    timed: bool = True  # False when some samples ran in a parallel executor: times are not measured
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -83,7 +84,9 @@ def summarize_group(records: list[SampleRecord], protocol: Protocol, info: Metho
     evaluated = [r for r in records if r.evaluated]
     mc = protocol.max_clicks
     traces = [effective_trace(r, mc) for r in evaluated]
-    lat = [r.latency_s for r in evaluated]
+    timed = all(r.timed for r in evaluated)
+    lat = [r.latency_s for r in evaluated] if timed else []
+    timing = [r for r in evaluated if timed]
     thresholds = protocol.iou_thresholds
     return ResultRow(
         method=first.method,
@@ -101,12 +104,13 @@ def summarize_group(records: list[SampleRecord], protocol: Protocol, info: Metho
         noc_std={thr_key(t): metrics.noc_std(traces, t, mc) for t in thresholds},
         miou=metrics.miou_curve(traces, mc).tolist(),
         spc_s=metrics.seconds_per_click(lat),
-        first_click_s=_median([x for r in evaluated for x, p in zip(r.latency_s, r.phases) if p == FIRST]),
-        later_click_s=_median([x for r in evaluated for x, p in zip(r.latency_s, r.phases) if p == LATER]),
-        time_s={thr_key(t): float(sum(metrics.time_to_iou(r.ious, r.latency_s, t) for r in evaluated))
-                for t in thresholds},
+        first_click_s=_median([x for r in timing for x, p in zip(r.latency_s, r.phases) if p == FIRST]),
+        later_click_s=_median([x for r in timing for x, p in zip(r.latency_s, r.phases) if p == LATER]),
+        time_s={thr_key(t): float(sum(metrics.time_to_iou(r.ious, r.latency_s, t) for r in timing))
+                if timed else float("nan") for t in thresholds},
         clicks=sum(len(r.ious) for r in evaluated),
         carried_forward=sum(r.status == OK and len(r.ious) < mc for r in evaluated),
+        timed=timed,
     )
 
 

@@ -104,3 +104,34 @@ class CannotLoad(_TestPredictor):
 
     def predict(self, clicks, prev_mask):
         raise AssertionError("never reached")
+
+
+def _is_trigger(image: np.ndarray) -> bool:
+    """Synthetic scene 1 (and every 5th after it) is 320x240: the faulty methods fail there."""
+    return image.shape[:2] == (320, 240)
+
+
+class CrashesOnTrigger(_TestPredictor):
+    """Kills its own process on the trigger image (a segfaulting extension, say)."""
+
+    name = "crashes"
+
+    def predict(self, clicks, prev_mask):
+        import os
+
+        if _is_trigger(self.image):
+            os._exit(13)
+        return np.zeros(self.image.shape[:2], np.float32)
+
+
+class HangsOnTrigger(_TestPredictor):
+    """Never returns on the trigger image."""
+
+    name = "hangs"
+
+    def predict(self, clicks, prev_mask):
+        import time
+
+        while _is_trigger(self.image):
+            time.sleep(1)
+        return np.zeros(self.image.shape[:2], np.float32)

@@ -1,0 +1,260 @@
+"""Where samples are evaluated: in this process, in a pool of local processes, or on Ray.
+
+Every executor runs the same ``evaluate_task`` on tasks of one sample each and yields the finished
+records in any order; the runner appends them to the store as they arrive, so the results, and a
+resumed run, are identical whatever executed them. The parallel executors give each sample a time
+limit and survive a worker that crashes or hangs: that sample is recorded as a method error with
+the reason, the worker is replaced, the run goes on. Latency is not measured in parallel runs
+(workers share the machine): their records carry ``timed = False`` and no latencies.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing as mp
+import os
+import queue
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+
+from .records import DATA_ERROR, METHOD_ERROR, SampleRecord
+
+
+@dataclass(frozen=True)
+class WorkSpec:
+    """What a worker needs to rebuild methods and datasets on its side."""
+
+    methods: tuple[str, ...]
+    datasets: tuple[str, ...]
+    data_root: str | None
+    protocol: dict
+    weights: str | None = None
+    registrations: tuple[tuple, ...] = ()  # (name, target, summary, options) of methods added at run time
+
+
+def registrations_for(names: Sequence[str]) -> tuple[tuple, ...]:
+    """Registry entries of ``names``, so workers in fresh processes know methods added at run time."""
+    from .adapters import METHODS
+
+    entries = (METHODS.entry(n) for n in names)
+    return tuple((e.name, e.target, e.summary, e.options) for e in entries)
+
+
+@dataclass
+class Task:
+    """One sample of one method; ``record`` carries the identity (and receives the outcome)."""
+
+    task_id: int
+    method: str
+    dataset: int  # index into WorkSpec.datasets
+    index: int  # sample index in the dataset
+    record: dict = field(default_factory=dict)
+
+
+class Workbench:
+    """Methods and datasets loaded on demand and kept (one per process or actor)."""
+
+    def __init__(self, spec: WorkSpec, predictors: dict | None = None) -> None:
+        from .protocol import Protocol
+
+        from .adapters import METHODS
+
+        for name, target, summary, options in spec.registrations:
+            if name not in METHODS:
+                METHODS.register(name, target, summary, options=dict(options))
+        self.spec = spec
+        self.protocol = Protocol.from_dict(spec.protocol)
+        self.predictors = dict(predictors or {})
+        self.datasets: dict[int, object] = {}
+
+    def evaluate(self, task: Task, timed: bool = True) -> SampleRecord:
+        """Evaluate one task into its record (never raises for a bad sample or a failing method)."""
+        from .adapters import load_predictor
+        from .datasets import SampleError, open_dataset
+        from .evaluation import evaluate_sample
+
+        record = SampleRecord.from_dict(task.record)
+        if task.dataset not in self.datasets:
+            self.datasets[task.dataset] = open_dataset(self.spec.datasets[task.dataset], self.spec.data_root)
+        ds = self.datasets[task.dataset]
+        try:
+            sample = ds.load(task.index)
+        except SampleError as exc:
+            record.status, record.error = DATA_ERROR, str(exc)
+            return _finish(record)
+        except Exception as exc:  # an unexpected decoder failure is still one bad sample
+            record.status, record.error = DATA_ERROR, f"{type(exc).__name__}: {exc}"
+            return _finish(record)
+        if task.method not in self.predictors:
+            self.predictors[task.method] = load_predictor(task.method, weights=self.spec.weights)
+        predictor = self.predictors[task.method]
+        predictor.prepare(self.protocol, ds.name)
+        record.height, record.width = sample.shape
+        out = evaluate_sample(predictor, sample.image, sample.gt, self.protocol)
+        record.status, record.error = out.status, out.error
+        record.clicks, record.ious, record.phases = out.clicks, out.ious, out.phases
+        if timed:
+            record.latency_s, record.setup_s = out.latency_s, out.setup_s
+        else:
+            record.latency_s, record.setup_s, record.timed = [math.nan] * len(out.ious), math.nan, False
+        return _finish(record)
+
+
+def _finish(record: SampleRecord) -> SampleRecord:
+    from datetime import datetime, timezone
+
+    record.finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return record
+
+
+def failed(task: Task, reason: str) -> SampleRecord:
+    """The record of a sample whose worker crashed or timed out."""
+    record = SampleRecord.from_dict(task.record)
+    record.status, record.error, record.timed = METHOD_ERROR, reason, False
+    return _finish(record)
+
+
+class InlineExecutor:
+    """Evaluates in this process, in order (the only executor that measures latency)."""
+
+    name = "inline"
+
+    def __init__(self, spec: WorkSpec, predictors: dict | None = None) -> None:
+        self.bench = Workbench(spec, predictors)
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[SampleRecord]:
+        for task in tasks:
+            yield self.bench.evaluate(task, timed=True)
+
+
+# --- local process pool ---------------------------------------------------------------------------
+
+def _worker_main(spec: WorkSpec, inbox, outbox, threads: int, parent: int) -> None:
+    """A pool worker: take tasks, announce each start, return each record (as a dict).
+
+    It exits when told to (None), or when its parent is gone (a killed run leaves no orphans).
+    """
+    try:
+        import torch
+
+        torch.set_num_threads(threads)
+    except ImportError:
+        pass
+    import cv2
+
+    cv2.setNumThreads(threads)
+    bench = Workbench(spec)
+    while True:
+        try:
+            task = inbox.get(timeout=1.0)
+        except queue.Empty:
+            if os.getppid() != parent:
+                return
+            continue
+        if task is None:
+            return
+        outbox.put(("start", task.task_id, None))
+        record = bench.evaluate(task, timed=False)
+        outbox.put(("done", task.task_id, asdict(record)))
+
+
+@dataclass
+class _Slot:
+    process: mp.Process
+    inbox: object
+    task: Task | None = None
+    started: float = 0.0
+
+
+class ProcessExecutor:
+    """N local worker processes, one sample at a time each, with a per-sample time limit."""
+
+    name = "process"
+
+    def __init__(self, spec: WorkSpec, workers: int = 2, timeout: float | None = None,
+                 threads_per_worker: int = 1) -> None:
+        self.spec, self.workers, self.timeout, self.threads = spec, max(1, workers), timeout, threads_per_worker
+        self.ctx = mp.get_context("spawn")
+
+    def _start(self, outbox) -> _Slot:
+        inbox = self.ctx.Queue()
+        proc = self.ctx.Process(target=_worker_main, args=(self.spec, inbox, outbox, self.threads, os.getpid()),
+                                daemon=True)
+        proc.start()
+        return _Slot(proc, inbox)
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[SampleRecord]:
+        pending = list(reversed(tasks))
+        by_id = {t.task_id: t for t in tasks}
+        outbox = self.ctx.Queue()
+        slots = [self._start(outbox) for _ in range(min(self.workers, len(tasks)))]
+        remaining = len(tasks)
+        try:
+            for slot in slots:
+                self._feed(slot, pending)
+            while remaining:
+                try:
+                    kind, task_id, payload = outbox.get(timeout=0.2)
+                except queue.Empty:
+                    kind = None
+                if kind == "start":
+                    for slot in slots:
+                        if slot.task is not None and slot.task.task_id == task_id:
+                            slot.started = time.monotonic()
+                elif kind == "done":
+                    slot = next(s for s in slots if s.task is not None and s.task.task_id == task_id)
+                    slot.task = None
+                    remaining -= 1
+                    self._feed(slot, pending)
+                    yield SampleRecord.from_dict(payload)
+                for i, slot in enumerate(slots):  # crashed or hung workers cost their sample only
+                    reason = self._trouble(slot)
+                    if reason:
+                        task = slot.task
+                        slot.process.kill()
+                        slots[i] = self._start(outbox)
+                        remaining -= 1
+                        self._feed(slots[i], pending)
+                        yield failed(by_id[task.task_id], reason)
+        finally:
+            for slot in slots:
+                if slot.process.is_alive():
+                    slot.inbox.put(None)
+            for slot in slots:
+                slot.process.join(timeout=5)
+                if slot.process.is_alive():
+                    slot.process.kill()
+
+    def _feed(self, slot: _Slot, pending: list[Task]) -> None:
+        if pending:
+            slot.task = pending.pop()
+            slot.started = time.monotonic()
+            slot.inbox.put(slot.task)
+
+    def _trouble(self, slot: _Slot) -> str | None:
+        if slot.task is None:
+            return None
+        if not slot.process.is_alive():
+            return f"worker process died (exit code {slot.process.exitcode}) while evaluating this sample"
+        if self.timeout is not None and time.monotonic() - slot.started > self.timeout:
+            return f"timed out after {self.timeout:g} s (worker stopped)"
+        return None
+
+
+def make_executor(kind: str, spec: WorkSpec, workers: int, timeout: float | None, predictors: dict | None = None,
+                  ray_address: str | None = None, ray_cpus: float = 1.0, ray_gpus: float = 0.0):
+    """The executor called ``kind``: inline, process or ray."""
+    if kind == "inline":
+        return InlineExecutor(spec, predictors)
+    if kind == "process":
+        return ProcessExecutor(spec, workers, timeout)
+    if kind == "ray":
+        from .ray_executor import RayExecutor
+
+        return RayExecutor(spec, workers, timeout, ray_address, ray_cpus, ray_gpus)
+    raise ValueError(f"unknown executor {kind!r}; choose inline, process or ray")
+
+
+EXECUTORS = ("inline", "process", "ray")
+

@@ -1,0 +1,99 @@
+"""Ray executor: one actor per method keeps its weights loaded; results stream back as they finish.
+
+Ray is an optional extra (``pip install 'iseg-bench[ray]'``). ``--address`` joins a running cluster
+(``auto`` or ``ray://host:port``); without it a local Ray instance is started. Each actor asks for
+``num_cpus`` / ``num_gpus``. A sample that exceeds the time limit, or whose actor dies, is recorded
+as a method error and the actor is replaced.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
+
+from .executors import Task, WorkSpec, Workbench, failed
+from .records import SampleRecord
+
+
+class _MethodWorker:
+    """The actor body: a Workbench that evaluates tasks of its method."""
+
+    def __init__(self, spec: WorkSpec, threads: int) -> None:
+        try:
+            import torch
+
+            torch.set_num_threads(threads)
+        except ImportError:
+            pass
+        self.bench = Workbench(spec)
+
+    def evaluate(self, task: Task) -> dict:
+        return asdict(self.bench.evaluate(task, timed=False))
+
+
+class RayExecutor:
+    name = "ray"
+
+    def __init__(self, spec: WorkSpec, workers: int = 2, timeout: float | None = None, address: str | None = None,
+                 num_cpus: float = 1.0, num_gpus: float = 0.0) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise RuntimeError("the ray executor needs Ray: pip install 'iseg-bench[ray]'") from None
+        self.ray = ray
+        self.spec, self.workers, self.timeout = spec, max(1, workers), timeout
+        self.num_cpus, self.num_gpus = num_cpus, num_gpus
+        if not ray.is_initialized():
+            if address:
+                ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
+            else:
+                ray.init(num_cpus=max(self.workers, int(num_cpus * self.workers)), include_dashboard=False,
+                         ignore_reinit_error=True, log_to_driver=False)
+        self.actor_class = ray.remote(num_cpus=num_cpus, num_gpus=num_gpus, max_restarts=0)(_MethodWorker)
+
+    def _actor(self):
+        return self.actor_class.remote(self.spec, max(1, int(self.num_cpus)))
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[SampleRecord]:
+        ray = self.ray
+        queues: dict[str, list[Task]] = {}
+        for task in tasks:
+            queues.setdefault(task.method, []).append(task)
+        per_method = max(1, self.workers // max(1, len(queues)))
+        actors = {m: [self._actor() for _ in range(per_method)] for m in queues}
+        running = {}  # object ref -> (method, actor, task, started)
+
+        def submit(method: str, actor) -> None:
+            if queues[method]:
+                task = queues[method].pop(0)
+                running[actor.evaluate.remote(task)] = (method, actor, task, time.monotonic())
+
+        for method, group in actors.items():
+            for actor in group:
+                submit(method, actor)
+        try:
+            while running:
+                ready, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
+                for ref in ready:
+                    method, actor, task, _ = running.pop(ref)
+                    try:
+                        yield SampleRecord.from_dict(ray.get(ref))
+                    except ray.exceptions.RayActorError as exc:
+                        yield failed(task, f"Ray actor died while evaluating this sample: {str(exc).splitlines()[0]}")
+                        actor = self._actor()
+                    except ray.exceptions.RayTaskError as exc:
+                        yield failed(task, f"Ray task failed: {str(exc).splitlines()[0]}")
+                    submit(method, actor)
+                if self.timeout is not None:
+                    now = time.monotonic()
+                    for ref, (method, actor, task, started) in list(running.items()):
+                        if now - started > self.timeout:
+                            running.pop(ref)
+                            ray.kill(actor)
+                            yield failed(task, f"timed out after {self.timeout:g} s (Ray actor stopped)")
+                            submit(method, self._actor())
+        finally:
+            for group in actors.values():
+                for actor in group:
+                    ray.kill(actor)
