@@ -121,15 +121,34 @@ class RobotClicker:
         inside = [(c.y - e.row0, c.x - e.col0) for c in self.clicks if 0 <= c.y - e.row0 < h and 0 <= c.x - e.col0 < w]
         dfn = _masked_distance(e.fn, e.missed, inside)
         dfp = _masked_distance(e.fp, e.extra, inside)
-        fn_max, fp_max = dfn.max(), dfp.max()
+        fn_max, fn_at = exact_peak(dfn)
+        fp_max, fp_at = exact_peak(dfp)
         positive = fn_max > fp_max
         if max(fn_max, fp_max) == 0:
             # every error pixel was clicked already: both maps are zero everywhere, and the
             # reference takes the first zero of the negative map, pixel (0, 0)
             return 0, 0, False
-        dist, best = (dfn, fn_max) if positive else (dfp, fp_max)
-        by, bx = divmod(int(np.argmax(dist == best)), w)  # first maximum, row-major
+        by, bx = divmod(fn_at if positive else fp_at, w)
         return e.row0 + by, e.col0 + bx, bool(positive)
+
+
+def exact_peak(dist: np.ndarray) -> tuple[np.float32, int]:
+    """The maximum of a distance map and its first position (row-major), in exact float32 values.
+
+    OpenCV's precise transform returns float32(sqrt(d^2)) on its own code path, but its IPP path
+    (taken with a single thread) can be 1-2 ulp off, which changes ties and therefore clicks. The
+    values near the maximum are snapped back to float32(sqrt(integer d^2)), so the click does not
+    depend on how OpenCV was built or how many threads it runs (exact for distances < ~2000 px).
+    """
+    top = dist.max()
+    if top == 0:
+        return np.float32(0.0), 0
+    flat = dist.ravel()
+    near = np.flatnonzero(flat >= top * (1 - 1e-5) - 1e-6)  # far wider than any rounding error
+    values = flat[near].astype(np.float64)
+    exact = np.sqrt(np.rint(values * values)).astype(np.float32)
+    best = exact.max()
+    return best, int(near[int(np.argmax(exact == best))])
 
 
 def _masked_distance(mask: np.ndarray, count: int, clicked: list[tuple[int, int]]) -> np.ndarray:

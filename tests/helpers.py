@@ -77,15 +77,21 @@ def brute_force_edt(mask: np.ndarray) -> np.ndarray:
     return out[1:-1, 1:-1].astype(np.float32)
 
 
-def reference_next_click(gt: np.ndarray, pred: np.ndarray, not_clicked: np.ndarray) -> tuple[int, int, bool]:
-    """The reference robot's rule on the full image, step by step as reference/protocol.md §1.2 states it."""
-    import cv2
+def exact_edt(mask: np.ndarray) -> np.ndarray:
+    """Exact Euclidean distance transform (SciPy, float64, border padded as background), as float32."""
+    from scipy import ndimage
 
+    return ndimage.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1].astype(np.float32)
+
+
+def reference_next_click(gt: np.ndarray, pred: np.ndarray, not_clicked: np.ndarray) -> tuple[int, int, bool]:
+    """The reference robot's rule on the full image, step by step as reference/protocol.md §1.2 states
+    it, with an exact (brute-force) Euclidean distance transform."""
     obj, valid = gt == 1, gt != -1
     fn = obj & ~pred & valid
     fp = ~obj & pred & valid
-    dfn = cv2.distanceTransform(np.pad(fn, 1).astype(np.uint8), cv2.DIST_L2, 0)[1:-1, 1:-1] * not_clicked
-    dfp = cv2.distanceTransform(np.pad(fp, 1).astype(np.uint8), cv2.DIST_L2, 0)[1:-1, 1:-1] * not_clicked
+    dfn = exact_edt(fn) * not_clicked
+    dfp = exact_edt(fp) * not_clicked
     positive = dfn.max() > dfp.max()
     dist = dfn if positive else dfp
     ys, xs = np.where(dist == dist.max())

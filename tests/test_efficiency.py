@@ -67,9 +67,16 @@ def test_timing_statistics():
 
 
 def test_worker_measures_network_phases_and_image_clicks():
+    import cv2
+
+    threads = (torch.get_num_threads(), cv2.getNumThreads())
     spec = BenchSpec("emc-hrnet18s", 64, 96, 1, Protocol(input_size=64).to_dict(), ("Synthetic",), None,
                      limit=1, clicks=3, warmup=1, repeats=2)
-    result = run_worker(spec)
+    try:
+        result = run_worker(spec)
+    finally:  # the worker sets thread counts for its process; this one is pytest's
+        torch.set_num_threads(threads[0])
+        cv2.setNumThreads(threads[1])
     assert [p["phase"] for p in result["phases"]] == ["first", "later"]
     assert result["phases"][0]["input_size"] == [64, 96] and len(result["phases"][1]["latency_s"]) == 2
     assert result["clicks"][0]["dataset"] == "Synthetic" and [len(k) for k in result["clicks"][0]["per_click_s"]] == [1, 1, 1]
