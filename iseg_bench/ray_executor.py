@@ -8,6 +8,8 @@ as a method error and the actor is replaced.
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
@@ -47,9 +49,11 @@ class RayExecutor:
         if not ray.is_initialized():
             if address:
                 ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
-            else:
+            else:  # a local instance: its workers see this process's import path (run-time registered methods)
+                path = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
                 ray.init(num_cpus=max(self.workers, int(num_cpus * self.workers)), include_dashboard=False,
-                         ignore_reinit_error=True, log_to_driver=False)
+                         ignore_reinit_error=True, log_to_driver=False,
+                         runtime_env={"env_vars": {"PYTHONPATH": path}})
         self.actor_class = ray.remote(num_cpus=num_cpus, num_gpus=num_gpus, max_restarts=0)(_MethodWorker)
 
     def _actor(self):

@@ -156,9 +156,10 @@ def reference_text(rows: Sequence[ResultRow], protocol: Protocol) -> str:
         for r in (r for r in rows if r.label == label):
             noc = [f"{r.noc[k]:^9.2f}" if k in r.noc else f"{'?':^9}" for k in ("80", "85", "90")]
             nof = [f"{r.nof[k]:^9}" if k in r.nof else f"{'?':^9}" for k in ("85", "90")]
-            total = str(timedelta(seconds=int(r.spc_s * r.clicks))) if r.clicks else "?"
-            out.append(f"|{r.label:^13}|{r.dataset:^11}|" + "|".join(noc + nof)
-                       + f"|{r.spc_s:^7.3f}|{total:^9}|")
+            timed = r.clicks and not math.isnan(r.spc_s)
+            total = str(timedelta(seconds=int(r.spc_s * r.clicks))) if timed else "?"
+            spc = f"{r.spc_s:^7.3f}" if timed else f"{'?':^7}"
+            out.append(f"|{r.label:^13}|{r.dataset:^11}|" + "|".join(noc + nof) + f"|{spc}|{total:^9}|")
         out.append(rule)
     return "\n".join(out) + "\n"
 

@@ -107,6 +107,22 @@ def test_ray_executor_matches_inline(tmp_path):
     assert ious_by_key(inline) == ious_by_key(ray_out)
 
 
+@pytest.mark.parametrize("method, target, expected", [
+    ("crashes", "helpers:CrashesOnTrigger", "Ray actor died"),
+    ("hangs", "helpers:HangsOnTrigger", "timed out after 3 s"),
+])
+def test_ray_survives_crashing_and_hanging_actors(tmp_path, register_method, method, target, expected):
+    pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'iseg-bench[ray]'")
+    register_method(method, target)
+    out = tmp_path / "res"
+    r = invoke("run", "--methods", method, "--limit", "3", "--out", str(out), "--executor", "ray", "--workers", "2",
+               "--timeout", "3")
+    assert r.exit_code == 3, r.output
+    records = {rec.sample_id: rec for rec in ResultStore(out).load()}
+    assert len(records) == 3 and expected in records["synth-001"].error
+    assert records["synth-000"].status == records["synth-002"].status == "ok"
+
+
 # --- archives -----------------------------------------------------------------------------------
 
 def make_zip(path: Path, members: dict[str, bytes]) -> Path:
