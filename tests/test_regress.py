@@ -75,10 +75,11 @@ def test_bad_tolerance_and_missing_baseline_are_usage_errors(tmp_path, baseline)
 
 def test_committed_synthetic_baseline_holds():
     """CI gate: any change to the clicker, metrics, loaders or methods that moves NoC fails here."""
-    r = invoke("regress", "--baseline", str(BASELINES / "classical-synthetic.json"))
+    r = invoke("regress", "--baseline", str(BASELINES / "classical-synthetic.json"), "--workers", "2")
     assert r.exit_code == 0, r.output
 
 
 def test_committed_real_data_baseline_holds(shared_datasets):
-    r = invoke("regress", "--baseline", str(BASELINES / "classical-real.json"), "--data-root", str(shared_datasets))
+    r = invoke("regress", "--baseline", str(BASELINES / "classical-real.json"), "--data-root", str(shared_datasets),
+               "--workers", "2")
     assert r.exit_code == 0, r.output
