@@ -12,11 +12,13 @@ import torch
 from torch import nn
 
 from iseg_bench.clicker import Click
-from iseg_bench.predictor import CostPhase, MethodInfo, Predictor
+from iseg_bench.predictor import MethodInfo, Predictor
 from iseg_bench.protocol import Protocol
 
 from .nets.clicks import points_tensor
-from .weights import WeightsError, WeightsSpec, file_digest, find_weights, load_into, read_state_dict, seeded_init
+from iseg_bench.files import sha256_file
+
+from .weights import WeightsError, WeightsSpec, find_weights, load_into, read_state_dict, seeded_init
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class DeepPredictor(Predictor):
             raise WeightsError(f"--weights {weights}: no such file or folder")
         if path is not None:
             load_into(self.net, read_state_dict(path), str(path), variant.name)
-            self.weights_id, self.trained = f"sha256:{file_digest(path)[:16]}", True
+            self.weights_id, self.trained = f"sha256:{sha256_file(path)[:16]}", True
             self.weights_path: Path | None = path
         else:
             seeded_init(self.net, seed)

@@ -8,7 +8,6 @@ network (EMC-Click saves its shared correlation block under three names).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import zipfile
@@ -58,14 +57,6 @@ def find_weights(variant: str, spec: WeightsSpec, explicit: str | Path | None = 
             if candidate.is_file():
                 return candidate
     return None
-
-
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_state_dict(path: Path) -> dict[str, torch.Tensor]:

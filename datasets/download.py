@@ -9,7 +9,6 @@ temporary folder that is moved into place only when complete, so a failure leave
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import tarfile
 import tempfile
@@ -17,6 +16,8 @@ import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+
+from iseg_bench.files import sha256_file
 
 from .sample import DatasetError
 
@@ -36,14 +37,6 @@ ARCHIVES = {
     "DAVIS": Archive(FBRS + "DAVIS.zip", "43 MB"),
     "COCO_MVal": Archive(FBRS + "COCO_MVal.zip", "127 MB"),
 }
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def fetch(url: str, dest: Path) -> Path:
@@ -125,7 +118,7 @@ def download(name: str, dest: Path, archive: Path | None = None, sha256: str | N
         path = archive if archive is not None else fetch(ARCHIVES[name].url, Path(tmp) / f"{name}.zip")
         if not Path(path).is_file():
             raise DatasetError(f"archive {path} does not exist")
-        digest = sha256_of(Path(path))
+        digest = sha256_file(Path(path))
         if expected and digest != expected.lower():
             raise DatasetError(f"{path}: SHA-256 {digest} does not match the expected {expected}; not unpacked")
         return safe_extract(Path(path), dest), digest

@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from iseg_bench.files import write_json_atomic
+from iseg_bench.files import sha256_file, write_json_atomic
 
 
 def cache_dir() -> Path:
@@ -22,14 +22,6 @@ def cache_dir() -> Path:
         return Path(os.environ["ISEG_BENCH_CACHE"])
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "iseg-bench"
-
-
-def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class _HashCache:
@@ -49,7 +41,7 @@ class _HashCache:
         hit = self.data.get(key)
         if hit and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
             return hit[2]
-        value = file_sha256(file)
+        value = sha256_file(file)
         self.data[key] = [st.st_size, st.st_mtime_ns, value]
         self.changed = True
         return value

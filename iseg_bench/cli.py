@@ -42,6 +42,19 @@ def _protocol(spec: str):
         raise click.BadParameter(str(exc), param_hint="--protocol") from None
 
 
+def _execute(plan, progress: bool):
+    """Run a plan; unknown names and unusable datasets become usage errors naming the option."""
+    from .datasets import DatasetError
+    from .runner import run as run_plan
+
+    try:
+        return run_plan(plan, progress=progress, echo=lambda m: click.echo(m, err=True))
+    except UnknownNameError as exc:
+        raise click.BadParameter(str(exc), param_hint="--methods") from None
+    except DatasetError as exc:
+        raise click.BadParameter(str(exc), param_hint="--datasets") from None
+
+
 def _split(value: str) -> tuple[str, ...]:
     items = tuple(v.strip() for v in value.split(",") if v.strip())
     if not items:
@@ -80,9 +93,7 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
         weights: Path | None, executor: str | None, workers: int, timeout: float | None, ray_address: str | None,
         ray_cpus: float, ray_gpus: float, progress: bool, make_report: bool) -> None:
     """Evaluate methods on datasets; records go to OUT/records, the report to OUT/report."""
-    from .datasets import DatasetError
     from .runner import RunPlan
-    from .runner import run as run_plan
     from .store import StoreError
 
     protocol = _protocol(protocol_spec)
@@ -96,11 +107,7 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
                    timeout, ray_address, ray_cpus, ray_gpus)
     click.echo(protocol.summary(), err=True)
     try:
-        outcome = run_plan(plan, progress=progress, echo=lambda m: click.echo(m, err=True))
-    except UnknownNameError as exc:
-        raise click.BadParameter(str(exc), param_hint="--methods") from None
-    except DatasetError as exc:
-        raise click.BadParameter(str(exc), param_hint="--datasets") from None
+        outcome = _execute(plan, progress)
     except StoreError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_STORE)
@@ -217,12 +224,10 @@ def regress(baseline: Path, tolerance: str | None, update: bool, methods: str | 
     import tempfile
 
     from . import environment
-    from .datasets import DatasetError
     from .regress import (BaselineError, Tolerance, changes_table, compare, make_baseline, read_baseline,
                           refuse_if_incomparable)
     from .report import build_reports
     from .runner import RunPlan
-    from .runner import run as run_plan
 
     try:
         tol = Tolerance.parse(tolerance)
@@ -247,12 +252,7 @@ def regress(baseline: Path, tolerance: str | None, update: bool, methods: str | 
         out = results or Path(tmp) / "results"
         plan = RunPlan(method_names, dataset_specs, protocol, out, data_root, limit,
                        executor="process" if workers > 1 else "inline", workers=workers)
-        try:
-            outcome = run_plan(plan, progress=False, echo=lambda m: click.echo(m, err=True))
-        except UnknownNameError as exc:
-            raise click.BadParameter(str(exc), param_hint="--methods") from None
-        except DatasetError as exc:
-            raise click.BadParameter(str(exc), param_hint="--datasets") from None
+        outcome = _execute(plan, progress=False)
         rows = [r for rep in build_reports(out) if rep.protocol.hash == protocol.hash for r in rep.rows]
         manifest = json.loads((out / "manifest.json").read_text())
     for line in outcome.not_loaded:
