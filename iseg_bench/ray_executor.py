@@ -60,22 +60,39 @@ class RayExecutor:
         return self.actor_class.remote(self.spec, max(1, int(self.num_cpus)))
 
     def run(self, tasks: Sequence[Task]) -> Iterator[SampleRecord]:
+        """``workers`` actors at a time; an actor whose method has no work left makes room for the
+        method with the most samples still waiting."""
         ray = self.ray
         queues: dict[str, list[Task]] = {}
         for task in tasks:
             queues.setdefault(task.method, []).append(task)
-        per_method = max(1, self.workers // max(1, len(queues)))
-        actors = {m: [self._actor() for _ in range(per_method)] for m in queues}
         running = {}  # object ref -> (method, actor, task, started)
+        live: list = []
+
+        def busiest() -> str | None:
+            waiting = {m: len(q) for m, q in queues.items() if q}
+            return max(waiting, key=waiting.get) if waiting else None
 
         def submit(method: str, actor) -> None:
-            if queues[method]:
-                task = queues[method].pop(0)
-                running[actor.evaluate.remote(task)] = (method, actor, task, time.monotonic())
+            task = queues[method].pop(0)
+            running[actor.evaluate.remote(task)] = (method, actor, task, time.monotonic())
 
-        for method, group in actors.items():
-            for actor in group:
+        def refill(method: str | None, actor) -> None:
+            """Keep ``actor`` busy on its method, or replace it by one for the busiest method."""
+            if method is not None and actor is not None and queues[method]:
                 submit(method, actor)
+                return
+            if actor is not None:
+                ray.kill(actor)
+                live.remove(actor)
+            nxt = busiest()
+            if nxt is not None:
+                fresh = self._actor()
+                live.append(fresh)
+                submit(nxt, fresh)
+
+        for _ in range(self.workers):
+            refill(None, None)
         try:
             while running:
                 ready, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
@@ -85,19 +102,18 @@ class RayExecutor:
                         yield SampleRecord.from_dict(ray.get(ref))
                     except ray.exceptions.RayActorError as exc:
                         yield failed(task, f"Ray actor died while evaluating this sample: {str(exc).splitlines()[0]}")
-                        actor = self._actor()
+                        live.remove(actor)
+                        actor = None
                     except ray.exceptions.RayTaskError as exc:
                         yield failed(task, f"Ray task failed: {str(exc).splitlines()[0]}")
-                    submit(method, actor)
+                    refill(method, actor)
                 if self.timeout is not None:
                     now = time.monotonic()
                     for ref, (method, actor, task, started) in list(running.items()):
                         if now - started > self.timeout:
                             running.pop(ref)
-                            ray.kill(actor)
                             yield failed(task, f"timed out after {self.timeout:g} s (Ray actor stopped)")
-                            submit(method, self._actor())
+                            refill(None, actor)
         finally:
-            for group in actors.values():
-                for actor in group:
-                    ray.kill(actor)
+            for actor in live:
+                ray.kill(actor)
