@@ -62,6 +62,13 @@ class Change:
     def delta(self) -> float:
         return self.current - self.baseline
 
+    @property
+    def unit(self) -> str:
+        return UNITS[self.metric.split("@")[0]]
+
+
+UNITS = {"samples": "samples", "NoC": "clicks", "NoF": "samples", "mIoU": "IoU (0-1)"}
+
 
 def row_metrics(row: ResultRow) -> dict:
     return {"samples": row.samples, "noc": row.noc, "nof": row.nof, "miou": row.miou,
@@ -137,7 +144,8 @@ def changes_table(changes: list[Change]) -> str:
     from tabulate import tabulate
 
     body = [[c.method, c.dataset, c.metric, f"{c.baseline:.6g}", f"{c.current:.6g}", f"{c.delta:+.6g}",
-             f"±{c.allowed:g}"] for c in changes]
-    return tabulate(body, headers=["method", "dataset", "metric", "baseline", "now", "change", "tolerance"],
-                    tablefmt="simple")
+             f"±{c.allowed:g}", c.unit] for c in changes]
+    return tabulate(body, headers=["method", "dataset", "metric", "baseline", "now", "change", "tolerance", "unit"],
+                    tablefmt="simple", disable_numparse=True,
+                    colalign=("left", "left", "left", "right", "right", "right", "left", "left"))
 

@@ -46,6 +46,8 @@ def test_a_moved_number_fails_with_a_diff_table(baseline):
     r = invoke("regress", "--baseline", str(baseline))
     assert r.exit_code == 1 and "REGRESSION" in r.output
     assert "NoC@85" in r.output and "mIoU@1" in r.output and "-0.2" in r.output
+    noc_line = next(line for line in r.output.splitlines() if "NoC@85" in line)
+    assert noc_line.split()[-1] == "clicks" and "IoU (0-1)" in r.output
     assert invoke("regress", "--baseline", str(baseline), "--tolerance", "noc=0.25,miou=0.002").exit_code == 0
 
 
