@@ -83,7 +83,8 @@ def main() -> None:
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Parallel workers (processes or Ray actors); parallel runs do not measure latency.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=None,
-              help="Seconds allowed per sample in a parallel run; a sample over it is recorded as failed.")
+              help="Seconds allowed per sample in a parallel run (loading the method in a fresh worker is not "
+                   "counted); a sample over it is recorded as failed.")
 @click.option("--address", "ray_address", default=None, help="Ray cluster to join (e.g. auto, ray://host:10001).")
 @click.option("--ray-cpus", type=float, default=1.0, show_default=True, help="CPUs per Ray actor.")
 @click.option("--ray-gpus", type=float, default=0.0, show_default=True, help="GPUs per Ray actor.")

@@ -4,7 +4,8 @@ Every executor runs the same ``evaluate_task`` on tasks of one sample each and y
 records in any order; the runner appends them to the store as they arrive, so the results, and a
 resumed run, are identical whatever executed them. The parallel executors give each sample a time
 limit and survive a worker that crashes or hangs: that sample is recorded as a method error with
-the reason, the worker is replaced, the run goes on. Latency is not measured in parallel runs
+the reason, the worker is replaced, the run goes on. The time limit counts the sample's evaluation
+only: loading a method or dataset in a fresh worker has its own, generous limit. Latency is not measured in parallel runs
 (workers share the machine): their records carry ``timed = False`` and no latencies.
 """
 
@@ -31,6 +32,9 @@ class WorkSpec:
     protocol: dict
     weights: str | None = None
     registrations: tuple[tuple, ...] = ()  # (name, target, summary, options) of methods added at run time
+
+
+STARTUP_LIMIT_S = 300.0  # a worker that cannot load its method and dataset in this time is stuck
 
 
 def registrations_for(names: Sequence[str]) -> tuple[tuple, ...]:
@@ -68,16 +72,24 @@ class Workbench:
         self.predictors = dict(predictors or {})
         self.datasets: dict[int, object] = {}
 
+    def load(self, task: Task) -> tuple:
+        """The dataset and predictor of ``task``, opened or built on first use and kept."""
+        from .adapters import load_predictor
+        from .datasets import open_dataset
+
+        if task.dataset not in self.datasets:
+            self.datasets[task.dataset] = open_dataset(self.spec.datasets[task.dataset], self.spec.data_root)
+        if task.method not in self.predictors:
+            self.predictors[task.method] = load_predictor(task.method, weights=self.spec.weights)
+        return self.datasets[task.dataset], self.predictors[task.method]
+
     def evaluate(self, task: Task, timed: bool = True) -> SampleRecord:
         """Evaluate one task into its record (never raises for a bad sample or a failing method)."""
-        from .adapters import load_predictor
-        from .datasets import SampleError, open_dataset
+        from .datasets import SampleError
         from .evaluation import evaluate_sample
 
         record = SampleRecord.from_dict(task.record)
-        if task.dataset not in self.datasets:
-            self.datasets[task.dataset] = open_dataset(self.spec.datasets[task.dataset], self.spec.data_root)
-        ds = self.datasets[task.dataset]
+        ds, predictor = self.load(task)
         try:
             sample = ds.load(task.index)
         except SampleError as exc:
@@ -86,9 +98,6 @@ class Workbench:
         except Exception as exc:  # an unexpected decoder failure is still one bad sample
             record.status, record.error = DATA_ERROR, f"{type(exc).__name__}: {exc}"
             return _finish(record)
-        if task.method not in self.predictors:
-            self.predictors[task.method] = load_predictor(task.method, weights=self.spec.weights)
-        predictor = self.predictors[task.method]
         predictor.prepare(self.protocol, ds.name)
         record.height, record.width = sample.shape
         out = evaluate_sample(predictor, sample.image, sample.gt, self.protocol)
@@ -154,6 +163,7 @@ def _worker_main(spec: WorkSpec, inbox, outbox, threads: int, parent: int) -> No
             continue
         if task is None:
             return
+        bench.load(task)  # not part of the sample's time limit
         outbox.put(("start", task.task_id, None))
         record = bench.evaluate(task, timed=False)
         outbox.put(("done", task.task_id, asdict(record)))
@@ -164,7 +174,8 @@ class _Slot:
     process: mp.Process
     inbox: object
     task: Task | None = None
-    started: float = 0.0
+    fed: float = 0.0  # when the task was handed over
+    started: float | None = None  # when the worker began it (after loading method and dataset)
 
 
 class ProcessExecutor:
@@ -229,7 +240,7 @@ class ProcessExecutor:
     def _feed(self, slot: _Slot, pending: list[Task]) -> None:
         if pending:
             slot.task = pending.pop()
-            slot.started = time.monotonic()
+            slot.fed, slot.started = time.monotonic(), None
             slot.inbox.put(slot.task)
 
     def _trouble(self, slot: _Slot) -> str | None:
@@ -237,9 +248,20 @@ class ProcessExecutor:
             return None
         if not slot.process.is_alive():
             return f"worker process died (exit code {slot.process.exitcode}) while evaluating this sample"
-        if self.timeout is not None and time.monotonic() - slot.started > self.timeout:
-            return f"timed out after {self.timeout:g} s (worker stopped)"
+        return overdue(slot.fed, slot.started, self.timeout, "worker")
+
+
+def overdue(fed: float, started: float | None, timeout: float | None, what: str) -> str | None:
+    """Why a sample handed over at ``fed`` and begun at ``started`` (None: still loading) must be
+    stopped now, or None while it is within its limits."""
+    now = time.monotonic()
+    if started is None:
+        if now - fed > STARTUP_LIMIT_S:
+            return f"the {what} did not load the method and dataset within {STARTUP_LIMIT_S:g} s ({what} stopped)"
         return None
+    if timeout is not None and now - started > timeout:
+        return f"timed out after {timeout:g} s ({what} stopped)"
+    return None
 
 
 def make_executor(kind: str, spec: WorkSpec, workers: int, timeout: float | None, predictors: dict | None = None,

@@ -2,8 +2,9 @@
 
 Ray is an optional extra (``pip install 'iseg-bench[ray]'``). ``--address`` joins a running cluster
 (``auto`` or ``ray://host:port``); without it a local Ray instance is started. Each actor asks for
-``num_cpus`` / ``num_gpus``. A sample that exceeds the time limit, or whose actor dies, is recorded
-as a method error and the actor is replaced.
+``num_cpus`` / ``num_gpus``. A sample that exceeds the time limit (counted from when its actor
+begins it, after loading the method and dataset), or whose actor dies, is recorded as a method
+error and the actor is replaced.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
-from .executors import Task, WorkSpec, Workbench, failed
+from .executors import Task, WorkSpec, Workbench, failed, overdue
 from .records import SampleRecord
 
 
@@ -30,8 +31,23 @@ class _MethodWorker:
             pass
         self.bench = Workbench(spec)
 
+    def load(self, task: Task) -> None:
+        self.bench.load(task)
+
     def evaluate(self, task: Task) -> dict:
         return asdict(self.bench.evaluate(task, timed=False))
+
+
+@dataclass
+class _Running:
+    """A sample handed to an actor: ``started`` stays None until the actor has loaded its method."""
+
+    method: str
+    actor: object
+    task: Task
+    loaded: object  # the ref of the actor's load call
+    fed: float
+    started: float | None = None
 
 
 class RayExecutor:
@@ -66,7 +82,7 @@ class RayExecutor:
         queues: dict[str, list[Task]] = {}
         for task in tasks:
             queues.setdefault(task.method, []).append(task)
-        running = {}  # object ref -> (method, actor, task, started)
+        running: dict[object, _Running] = {}  # by the ref of the evaluate call
         live: list = []
 
         def busiest() -> str | None:
@@ -75,7 +91,8 @@ class RayExecutor:
 
         def submit(method: str, actor) -> None:
             task = queues[method].pop(0)
-            running[actor.evaluate.remote(task)] = (method, actor, task, time.monotonic())
+            loaded = actor.load.remote(task)  # an actor runs its calls in order: evaluate begins when this returns
+            running[actor.evaluate.remote(task)] = _Running(method, actor, task, loaded, time.monotonic())
 
         def refill(method: str | None, actor) -> None:
             """Keep ``actor`` busy on its method, or replace it by one for the busiest method."""
@@ -97,7 +114,8 @@ class RayExecutor:
             while running:
                 ready, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
                 for ref in ready:
-                    method, actor, task, _ = running.pop(ref)
+                    job = running.pop(ref)
+                    method, actor, task = job.method, job.actor, job.task
                     try:
                         yield SampleRecord.from_dict(ray.get(ref))
                     except ray.exceptions.RayActorError as exc:
@@ -107,13 +125,14 @@ class RayExecutor:
                     except ray.exceptions.RayTaskError as exc:
                         yield failed(task, f"Ray task failed: {str(exc).splitlines()[0]}")
                     refill(method, actor)
-                if self.timeout is not None:
-                    now = time.monotonic()
-                    for ref, (method, actor, task, started) in list(running.items()):
-                        if now - started > self.timeout:
-                            running.pop(ref)
-                            yield failed(task, f"timed out after {self.timeout:g} s (Ray actor stopped)")
-                            refill(None, actor)
+                for ref, job in list(running.items()):
+                    if job.started is None and ray.wait([job.loaded], timeout=0)[0]:
+                        job.started = time.monotonic()
+                    reason = overdue(job.fed, job.started, self.timeout, "Ray actor")
+                    if reason:
+                        running.pop(ref)
+                        yield failed(job.task, reason)
+                        refill(None, job.actor)
         finally:
             for actor in live:
                 ray.kill(actor)

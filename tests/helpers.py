@@ -112,6 +112,22 @@ class CannotLoad(_TestPredictor):
         raise AssertionError("never reached")
 
 
+class SlowToLoad(_TestPredictor):
+    """Takes longer to build (weights from a slow disk, say) than the per-sample time limit."""
+
+    name = "slow-to-load"
+    LOAD_S = 4.0
+
+    def __init__(self):
+        import time
+
+        time.sleep(self.LOAD_S)
+        super().__init__()
+
+    def predict(self, clicks, prev_mask):
+        return np.zeros(self.image.shape[:2], np.float32)
+
+
 def _is_trigger(image: np.ndarray) -> bool:
     """Synthetic scene 1 (and every 5th after it) is 320x240: the faulty methods fail there."""
     return image.shape[:2] == (320, 240)

@@ -74,6 +74,18 @@ def test_a_crashing_or_hanging_worker_costs_one_sample(tmp_path, register_method
     assert all(rec.status == "ok" for sid, rec in records.items() if sid != "synth-001")
 
 
+@pytest.mark.parametrize("executor", ["process", "ray"])
+def test_loading_a_method_does_not_count_against_the_sample_time_limit(tmp_path, register_method, executor):
+    if executor == "ray":
+        pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'iseg-bench[ray]'")
+    register_method("slow-to-load", "helpers:SlowToLoad")  # 4 s to build, 3 s allowed per sample
+    out = tmp_path / "res"
+    r = invoke("run", "--methods", "slow-to-load", "--limit", "3", "--out", str(out), "--executor", executor,
+               "--workers", "2", "--timeout", "3")
+    assert r.exit_code == 0, r.output
+    assert [rec.status for rec in ResultStore(out).load()] == ["ok"] * 3
+
+
 def _run_cmd(out: Path, extra: list[str]) -> list[str]:
     return [sys.executable, "-m", "iseg_bench.cli", "run", "--methods", "watershed,disk", "--limit", "12",
             "--out", str(out), "--no-report", "--no-progress", *extra]
