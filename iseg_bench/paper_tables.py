@@ -20,7 +20,7 @@ from .flops import COUNTING
 from .predictor import MethodInfo
 from .protocol import Protocol
 from .summary import ResultRow, thr_key
-from .tables import DASH, _tex
+from .tables import DASH, latex_table
 
 TABLE3_DATASETS = ("GrabCut", "Berkeley", "SBD", "DAVIS", "PascalVOC")
 
@@ -139,14 +139,8 @@ def table1_markdown(results: Sequence[dict]) -> str:
     return table + "\n\n" + "\n".join("> " + line for line in lines) + "\n"
 
 
-def _latex(headers: list[str], body: list[list[str]], notes: Sequence[str]) -> str:
-    return (tabulate([[_tex(c) for c in line] for line in body], headers=[_tex(h) for h in headers],
-                     tablefmt="latex_booktabs", disable_numparse=True)
-            + "\n% " + "\n% ".join(notes) + "\n")
-
-
 def table1_latex(results: Sequence[dict]) -> str:
-    return _latex(TABLE1_HEADERS, table1_rows(results), [TABLE1_NOTES, machine_line(results)])
+    return latex_table(TABLE1_HEADERS, table1_rows(results), [TABLE1_NOTES, machine_line(results)])
 
 
 # --- Table 2 ------------------------------------------------------------------------------------
@@ -178,7 +172,7 @@ def table2_markdown(rows: Sequence[ResultRow], protocol: Protocol, dataset: str)
 
 
 def table2_latex(rows: Sequence[ResultRow], protocol: Protocol, dataset: str) -> str:
-    return _latex(TABLE2_HEADERS, table2_rows(rows), table2_notes(rows, protocol, dataset))
+    return latex_table(TABLE2_HEADERS, table2_rows(rows), table2_notes(rows, protocol, dataset))
 
 
 # --- Table 3 ------------------------------------------------------------------------------------
@@ -212,7 +206,7 @@ def table3_markdown(rows: Sequence[ResultRow], protocol: Protocol) -> str:
 
 def table3_latex(rows: Sequence[ResultRow], protocol: Protocol) -> str:
     headers, body = table3_rows(rows)
-    return _latex(headers, body, [protocol.summary()])
+    return latex_table(headers, body, [protocol.summary()])
 
 
 # --- plots --------------------------------------------------------------------------------------

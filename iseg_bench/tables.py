@@ -81,6 +81,17 @@ def _tex(text: str) -> str:
     return text
 
 
+def latex_table(headers: Sequence[str], body: Sequence[Sequence[str]], notes: Sequence[str]) -> str:
+    """A booktabs table, the notes under it as LaTeX comments (tabulate escapes the cells itself)."""
+
+    def dash(cell: object) -> str:
+        return str(cell).replace("–", "--")
+
+    return (tabulate([[dash(c) for c in line] for line in body], headers=[dash(h) for h in headers],
+                     tablefmt="latex_booktabs", disable_numparse=True)
+            + "\n% " + "\n% ".join(notes) + "\n")
+
+
 def detail_records(rows: Sequence[ResultRow], protocol: Protocol) -> tuple[list[str], list[list[str]]]:
     thresholds = protocol.iou_thresholds
     ks = [k for k in (1, 5, 10, protocol.max_clicks) if k <= protocol.max_clicks]
@@ -110,9 +121,7 @@ def detail_markdown(rows: Sequence[ResultRow], protocol: Protocol) -> str:
 
 def detail_latex(rows: Sequence[ResultRow], protocol: Protocol) -> str:
     headers, body = detail_records(rows, protocol)
-    table = tabulate([[_tex(c) for c in line] for line in body], headers=[_tex(h) for h in headers],
-                     tablefmt="latex_booktabs", disable_numparse=True)
-    return table + "\n% " + _footer(rows, protocol, markdown=False).replace("\n", "\n% ") + "\n"
+    return latex_table(headers, body, _footer(rows, protocol, markdown=False).split("\n"))
 
 
 def results_frame(rows: Sequence[ResultRow], protocol: Protocol) -> pd.DataFrame:

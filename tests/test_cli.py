@@ -43,6 +43,8 @@ def test_run_writes_records_tables_plots_and_summary(tmp_path):
     assert all(r["samples"] == 4 and r["status"] == "weight-free" for r in rows)
     tex = (report / "table3.tex").read_text()
     assert r"\multicolumn{3}{c}{Synthetic}" in tex and "protocol 'neutral'" in tex
+    detail = (report / "results.tex").read_text()
+    assert r"mIoU@1 (\%)" in detail and "textbackslash" not in detail  # escaped once, not twice
     csv = (report / "results.csv").read_text().splitlines()[0]
     assert "noc_90_clicks" in csv and "time_90_s" in csv and "spc_s" in csv
 
