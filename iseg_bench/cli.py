@@ -307,6 +307,46 @@ def paper_tables(results_dir: Path, out: Path, dataset: str | None) -> None:
         click.echo(str(path))
 
 
+@main.command()
+@click.argument("results_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("method_a")
+@click.argument("method_b")
+@click.option("--protocol", "protocol_ref", default=None,
+              help="Preset name or hash prefix, when RESULTS_DIR holds results of several protocols.")
+@click.option("--level", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True,
+              help="Confidence level of the intervals.")
+@click.option("--resamples", type=click.IntRange(min=100), default=10_000, show_default=True,
+              help="Bootstrap resamples.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the table here: .md, .tex or .csv.")
+def compare(results_dir: Path, method_a: str, method_b: str, protocol_ref: str | None, level: float,
+            resamples: int, seed: int, out: Path | None) -> None:
+    """Compare METHOD_B with METHOD_A sample by sample: NoC with bootstrap intervals, the paired
+    difference, and a sign test (is the difference more than the noise of a small benchmark?)."""
+    from . import compare as cmp
+    from .store import StoreError
+
+    fmt = out.suffix.lstrip(".").lower() if out else "md"
+    if fmt not in ("md", "tex", "csv"):
+        raise click.BadParameter(f"{out}: the file name must end in .md, .tex or .csv", param_hint="--out")
+    settings = cmp.CompareSettings(method_a, method_b, level, resamples, seed)
+    try:
+        records, protocol, methods = cmp.load(results_dir, protocol_ref)
+        comparisons = cmp.compare(records, protocol, settings)
+    except cmp.CompareError as exc:
+        raise click.BadParameter(str(exc), param_hint=exc.param) from None
+    except StoreError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_STORE)
+    notes = cmp.footer(comparisons, protocol, settings, methods)
+    click.echo(cmp.render(comparisons, settings, methods, notes, "md"))
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(cmp.render(comparisons, settings, methods, notes, fmt))
+        click.echo(f"written to {out}")
+
+
 @main.command("methods")
 def list_methods() -> None:
     """List the registered methods."""
