@@ -40,7 +40,8 @@ class MethodInfo:
     ``weights`` identifies exactly what produced the numbers (file hash, or algorithm version for
     weight-free methods); it is part of every result key. ``trained`` is None for weight-free
     methods, False for a network with random weights (accuracy meaningless), True for official
-    weights.
+    weights. ``source`` is set when the numbers were not produced here but imported (an official
+    script's IoU log): reports label the method as imported.
     """
 
     name: str
@@ -51,14 +52,19 @@ class MethodInfo:
     input_size: str = "native"
     capabilities: Capabilities = field(default_factory=Capabilities)
     notes: str = ""
+    source: str = ""
 
     @property
     def status(self) -> str:
+        if self.source:
+            return f"imported from {self.source}"
         return {None: "weight-free", True: "official weights", False: "UNTRAINED"}[self.trained]
 
     @property
     def label(self) -> str:
-        """Name as printed in tables: untrained networks are always marked."""
+        """Name as printed in tables: untrained networks and imported results are always marked."""
+        if self.source:
+            return f"{self.name} (imported)"
         return self.name if self.trained is not False else f"{self.name} (untrained)"
 
     def to_dict(self) -> dict[str, Any]:

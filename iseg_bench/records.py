@@ -38,7 +38,8 @@ class SampleRecord:
     ``ious`` are float32 values (stored exactly), ``latency_s`` the model time of each click in
     seconds (click 0 includes ``set_image``, whose own time is ``setup_s``; NaN when ``timed`` is
     False, i.e. the sample ran in a parallel executor), ``phases`` ``first`` for click 0 and
-    ``later`` after it, ``clicks`` ``[y, x, positive]`` triples.
+    ``later`` after it, ``clicks`` ``[y, x, positive]`` triples (empty for an imported IoU log,
+    which records none).
     """
 
     method: str
@@ -69,7 +70,7 @@ class SampleRecord:
             raise ValueError(f"record key {self.key} does not match its content (expected {expected})")
         self.key = expected
         n = len(self.ious)
-        if not (len(self.latency_s) == len(self.phases) == len(self.clicks) == n):
+        if not (len(self.latency_s) == len(self.phases) == n and len(self.clicks) in (0, n)):
             raise ValueError(f"record {self.key}: per-click lists have different lengths")
 
     def to_json(self) -> str:

@@ -186,7 +186,8 @@ def _footer(rows: Sequence[ResultRow], protocol: Protocol, markdown: bool) -> st
     untimed = _ordered([f"{r.label} on {r.dataset}" for r in rows if not r.timed])
     if untimed:
         lines.append("Times not measured for " + "; ".join(untimed) + ": those samples ran in a parallel executor "
-                     "(workers share the machine); use a serial run or `iseg-bench bench` for latency.")
+                     "(workers share the machine) or were imported from a log without times; use a serial run or "
+                     "`iseg-bench bench` for latency.")
     fps = _ordered([f"{r.dataset} {r.fingerprint}" for r in rows])
     lines.append("Dataset fingerprints: " + ", ".join(fps) + ".")
     return "\n".join(f"{'> ' if markdown else ''}{line}" for line in lines)
