@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pandas as pd
+
 from . import plots, tables
 from .predictor import MethodInfo
 from .protocol import Protocol
 from .records import method_key
 from .store import ResultStore, StoreError
-from .summary import COUNTING_RULES, ResultRow, summarize
+from .summary import COUNTING_RULES, ResultRow, per_sample, summarize
 
 
 @dataclass
@@ -24,6 +26,7 @@ class Report:
     protocol: Protocol
     rows: list[ResultRow]
     out_dir: Path
+    samples: list[dict] = field(default_factory=list)  # per-sample rows (summary.per_sample)
     files: list[Path] = field(default_factory=list)
 
     @property
@@ -60,7 +63,7 @@ def build_reports(results_dir: str | Path) -> list[Report]:
         protocol = Protocol.from_dict(manifest["protocols"][h])
         rows = _order(summarize(records, protocol, methods), manifest)
         sub = "report" if len(hashes) == 1 else f"report/{protocol.name}-{h}"
-        reports.append(Report(protocol, rows, Path(results_dir) / sub))
+        reports.append(Report(protocol, rows, Path(results_dir) / sub, per_sample(records, protocol)))
     return reports
 
 
@@ -81,6 +84,9 @@ def write_report(report: Report, manifest: dict) -> list[Path]:
         files.append(out / name)
     tables.results_frame(rows, protocol).to_csv(out / "results.csv", index=False)
     files.append(out / "results.csv")
+    samples = pd.DataFrame(report.samples).sort_values(["method", "weights", "dataset", "sample_id"])
+    samples.to_csv(out / "per_sample.csv", index=False)
+    files.append(out / "per_sample.csv")
     summary = {
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "protocol": {**protocol.to_dict(), "hash": protocol.hash, "summary": protocol.summary()},

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from layouts import write_paired
@@ -34,7 +35,7 @@ def test_run_writes_records_tables_plots_and_summary(tmp_path):
     assert r.exit_code == 0, r.output
     assert "Synthetic NoC@85" in r.output and "protocol 'neutral'" in r.output
     report = out / "report"
-    for name in ("table3.md", "table3.tex", "results.md", "results.tex", "results.csv", "summary.json",
+    for name in ("table3.md", "table3.tex", "results.md", "results.tex", "results.csv", "per_sample.csv", "summary.json",
                  "miou_Synthetic.png", "noc.png"):
         assert (report / name).stat().st_size > 0, name
     assert len(ResultStore(out).load()) == 8
@@ -47,6 +48,10 @@ def test_run_writes_records_tables_plots_and_summary(tmp_path):
     assert r"mIoU@1 (\%)" in detail and "textbackslash" not in detail  # escaped once, not twice
     csv = (report / "results.csv").read_text().splitlines()[0]
     assert "noc_90_clicks" in csv and "time_90_s" in csv and "spc_s" in csv
+    per_sample = pd.read_csv(report / "per_sample.csv")
+    assert len(per_sample) == 8 and set(per_sample.status) == {"ok"}
+    means = per_sample.groupby("method").noc_85_clicks.mean()
+    assert all(means[row["method"]] == row["noc"]["85"] for row in rows)  # the table's NoC is their mean
 
 
 def test_rerun_skips_finished_samples_and_resume_is_bit_identical(tmp_path):
