@@ -62,7 +62,21 @@ def _split(value: str) -> tuple[str, ...]:
     return items
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group: a results folder that cannot be read or written ends any command with
+    EXIT_STORE and the store's own message (which names the file)."""
+
+    def invoke(self, ctx: click.Context):
+        from .store import StoreError
+
+        try:
+            return super().invoke(ctx)
+        except StoreError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_STORE)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="iseg-bench")
 def main() -> None:
     """Benchmark click-based interactive segmentation methods under one declared protocol."""
@@ -95,7 +109,6 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
         ray_cpus: float, ray_gpus: float, progress: bool, make_report: bool) -> None:
     """Evaluate methods on datasets; records go to OUT/records, the report to OUT/report."""
     from .runner import RunPlan
-    from .store import StoreError
 
     protocol = _protocol(protocol_spec)
     if weights is not None and not weights.exists():
@@ -107,11 +120,7 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
     plan = RunPlan(_split(methods), _split(datasets), protocol, out, data_root, limit, weights, executor, workers,
                    timeout, ray_address, ray_cpus, ray_gpus)
     click.echo(protocol.summary(), err=True)
-    try:
-        outcome = _execute(plan, progress)
-    except StoreError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_STORE)
+    outcome = _execute(plan, progress)
     click.echo(f"{outcome.evaluated} samples evaluated ({outcome.failed} failed), "
                f"{outcome.counts['skipped']} already in {out}", err=True)
     for line in outcome.not_loaded:
@@ -134,13 +143,8 @@ def report(results_dir: Path) -> None:
 
 def _render(results_dir: Path) -> None:
     from .report import render
-    from .store import StoreError
 
-    try:
-        reports = render(results_dir)
-    except StoreError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_STORE)
+    reports = render(results_dir)
     for rep in reports:
         click.echo(rep.markdown)
         click.echo(f"\nreport written to {rep.out_dir}/ ({', '.join(p.name for p in rep.files)})\n")
@@ -296,13 +300,8 @@ def regress(baseline: Path, tolerance: str | None, update: bool, methods: str | 
 def paper_tables(results_dir: Path, out: Path, dataset: str | None) -> None:
     """Render the analogues of the paper's Tables 1-3 and the efficiency plots from stored results."""
     from .paper_tables import render_paper_tables
-    from .store import StoreError
 
-    try:
-        written = render_paper_tables(results_dir, out, dataset)
-    except StoreError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_STORE)
+    written = render_paper_tables(results_dir, out, dataset)
     for path in written:
         click.echo(str(path))
 
@@ -325,7 +324,6 @@ def compare(results_dir: Path, method_a: str, method_b: str, protocol_ref: str |
     """Compare METHOD_B with METHOD_A sample by sample: NoC with bootstrap intervals, the paired
     difference, and a sign test (is the difference more than the noise of a small benchmark?)."""
     from . import compare as cmp
-    from .store import StoreError
 
     fmt = out.suffix.lstrip(".").lower() if out else "md"
     if fmt not in ("md", "tex", "csv"):
@@ -336,9 +334,6 @@ def compare(results_dir: Path, method_a: str, method_b: str, protocol_ref: str |
         comparisons = cmp.compare(records, protocol, settings)
     except cmp.CompareError as exc:
         raise click.BadParameter(str(exc), param_hint=exc.param) from None
-    except StoreError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_STORE)
     notes = cmp.footer(comparisons, protocol, settings, methods)
     click.echo(cmp.render(comparisons, settings, methods, notes, "md"))
     if out:
@@ -365,7 +360,6 @@ def import_ious(log: Path, method: str, dataset_spec: str, data_root: Path | Non
     from .adapters import METHODS
     from .datasets import DatasetError, open_dataset
     from .iou_logs import IouLogError, import_log
-    from .store import StoreError
 
     if method in METHODS:
         raise click.BadParameter(f"{method!r} is a registered method; name the imported run apart from runs made "
@@ -379,9 +373,6 @@ def import_ious(log: Path, method: str, dataset_spec: str, data_root: Path | Non
         added, present = import_log(log, method, dataset, protocol, out, world_size)
     except IouLogError as exc:
         raise click.BadParameter(str(exc), param_hint="LOG") from None
-    except StoreError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_STORE)
     click.echo(f"{added} samples of {method} on {dataset.name} imported into {out} ({present} already there) "
                f"under {protocol.summary()}; clicks and times are not in the log")
     _render(out)
