@@ -16,13 +16,13 @@ from pathlib import Path
 import pandas as pd
 from tabulate import tabulate
 
-from . import metrics, stats
+from . import stats
 from .predictor import MethodInfo
 from .protocol import Protocol
 from .records import SampleRecord, method_key
 from .registry import suggest
 from .store import ResultStore, StoreError
-from .summary import effective_trace, thr_key
+from .summary import sample_noc, thr_key
 from .tables import DASH, latex_table
 
 
@@ -65,9 +65,7 @@ def per_sample_noc(records: Sequence[SampleRecord], protocol: Protocol, method: 
     if len(weights) > 1:
         raise CompareError(f"{method} has results with {len(weights)} different weights ({', '.join(weights)}) "
                            "under this protocol; keep one checkpoint's results per folder", "METHOD_A / METHOD_B")
-    mc = protocol.max_clicks
-    return {(r.dataset, r.fingerprint, r.sample_id):
-            {t: metrics.noc(effective_trace(r, mc), t, mc) for t in protocol.iou_thresholds} for r in mine}
+    return {(r.dataset, r.fingerprint, r.sample_id): sample_noc(r, protocol) for r in mine}
 
 
 def compare(records: Sequence[SampleRecord], protocol: Protocol, settings: CompareSettings) -> list[Comparison]:

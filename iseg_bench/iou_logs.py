@@ -153,11 +153,12 @@ def import_log(path: str | Path, method: str, dataset, protocol: Protocol, resul
     log = read_iou_log(path)
     records = records_from_log(log, method, dataset, protocol, world_size)
     store = ResultStore(results_dir)
-    others = {r.weights for r in store.iter_records() if r.method == method and r.weights != records[0].weights}
+    stored = store.load()
+    others = {r.weights for r in stored if r.method == method and r.weights != records[0].weights}
     if others:
         raise IouLogError(f"{results_dir} already holds results named {method!r} from other weights or logs "
                           f"({', '.join(sorted(others))}); import this log under another --method name")
-    done = store.keys()
+    done = {r.key for r in stored}
     store.update_manifest(protocol=protocol.to_dict(), protocol_hash=protocol.hash, dataset=dataset.describe(),
                           method=MethodInfo.from_dict(describe_log(log, method, world_size)).to_dict())
     fresh = [r for r in records if r.key not in done]

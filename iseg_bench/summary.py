@@ -75,6 +75,13 @@ def effective_trace(record: SampleRecord, max_clicks: int) -> np.ndarray:
     return trace
 
 
+def sample_noc(record: SampleRecord, protocol: Protocol) -> dict[float, int]:
+    """NoC at each of ``protocol``'s thresholds for one evaluated sample, by the counting rules above."""
+    mc = protocol.max_clicks
+    trace = effective_trace(record, mc)
+    return {t: metrics.noc(trace, t, mc) for t in protocol.iou_thresholds}
+
+
 def _median(values: list[float]) -> float:
     return float(np.median(values)) if values else float("nan")
 
@@ -133,7 +140,6 @@ def per_sample(records: Iterable[SampleRecord], protocol: Protocol) -> list[dict
 
     NoC follows the counting rules above; a data error has no NoC (NaN); times are NaN when not measured.
     """
-    mc = protocol.max_clicks
     out = []
     for r in records:
         if r.protocol != protocol.hash:
@@ -142,9 +148,9 @@ def per_sample(records: Iterable[SampleRecord], protocol: Protocol) -> list[dict
                "status": r.status, "error": r.error, "clicks_run": len(r.ious),
                "iou_first": r.ious[0] if r.ious else float("nan"),
                "iou_last": r.ious[-1] if r.ious else float("nan")}
-        trace = effective_trace(r, mc) if r.evaluated else None
+        noc = sample_noc(r, protocol) if r.evaluated else {}
         for t in protocol.iou_thresholds:
-            row[f"noc_{thr_key(t)}_clicks"] = metrics.noc(trace, t, mc) if trace is not None else float("nan")
+            row[f"noc_{thr_key(t)}_clicks"] = noc.get(t, float("nan"))
         row["model_time_s"] = float(sum(r.latency_s)) if r.timed and r.evaluated else float("nan")
         out.append(row)
     return out

@@ -75,19 +75,19 @@ def table3_latex(rows: Sequence[ResultRow], protocol: Protocol) -> str:
 
 
 def _tex(text: str) -> str:
-    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"), ("#", r"\#"),
-                 ("–", "--")):
+    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"), ("#", r"\#")):
         text = text.replace(a, b)
-    return text
+    return _en_dash(text)
+
+
+def _en_dash(text: object) -> str:
+    """The en dash of 'no value' cells, as LaTeX writes it."""
+    return str(text).replace("–", "--")
 
 
 def latex_table(headers: Sequence[str], body: Sequence[Sequence[str]], notes: Sequence[str]) -> str:
     """A booktabs table, the notes under it as LaTeX comments (tabulate escapes the cells itself)."""
-
-    def dash(cell: object) -> str:
-        return str(cell).replace("–", "--")
-
-    return (tabulate([[dash(c) for c in line] for line in body], headers=[dash(h) for h in headers],
+    return (tabulate([[_en_dash(c) for c in line] for line in body], headers=[_en_dash(h) for h in headers],
                      tablefmt="latex_booktabs", disable_numparse=True)
             + "\n% " + "\n% ".join(notes) + "\n")
 
