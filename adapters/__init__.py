@@ -56,6 +56,12 @@ def load_predictor(name: str, weights: str | Path | None = None) -> Predictor:
     """
     cls = METHODS.get(name)
     kwargs = dict(METHODS.entry(name).options)
-    if getattr(cls, "uses_weights", False):
+    if cls.uses_weights:
         kwargs["weights"] = weights
     return cls(**kwargs)
+
+
+def weight_users(names) -> list[str]:
+    """The canonical names among ``names`` whose methods load checkpoints."""
+    canonical = list(dict.fromkeys(METHODS.canonical(n) for n in names))
+    return [n for n in canonical if METHODS.get(n).uses_weights]

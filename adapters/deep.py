@@ -18,7 +18,8 @@ from iseg_bench.protocol import Protocol
 from .nets.clicks import points_tensor
 from iseg_bench.files import sha256_file
 
-from .weights import WeightsError, WeightsSpec, find_weights, load_into, read_state_dict, seeded_init
+from .weights import (OFFICIAL, WeightsError, WeightsSpec, checkpoint_origin, find_weights, load_into,
+                      read_state_dict, seeded_init)
 
 
 @dataclass(frozen=True)
@@ -59,11 +60,14 @@ class DeepPredictor(Predictor):
             raise WeightsError(f"--weights {weights}: no such file or folder")
         if path is not None:
             load_into(self.net, read_state_dict(path), str(path), variant.name)
-            self.weights_id, self.trained = f"sha256:{sha256_file(path)[:16]}", True
+            digest = sha256_file(path)
+            self.weights_id, self.trained = f"sha256:{digest[:16]}", True
+            self.origin = checkpoint_origin(digest, variant.weights)
             self.weights_path: Path | None = path
         else:
             seeded_init(self.net, seed)
-            self.weights_id, self.trained, self.weights_path = f"random-init:{variant.name}:seed{seed}", False, None
+            self.weights_id, self.trained, self.origin = f"random-init:{variant.name}:seed{seed}", False, "random-init"
+            self.weights_path = None
         for p in self.net.parameters():
             p.requires_grad_(False)
         # channels-last layout: same arithmetic, and 3-10x faster depthwise convolutions on CPU
@@ -116,12 +120,20 @@ class DeepPredictor(Predictor):
         return sum(p.numel() for p in self.net.parameters())
 
     def describe(self) -> MethodInfo:
-        how = (f"official weights {self.weights_path.name}" if self.trained else
-               f"no checkpoint found: get {self.variant.weights.file_name} from {self.variant.weights.source} "
-               f"and pass --weights or put it in $ISEG_BENCH_WEIGHTS (see `iseg-bench weights`)")
         return MethodInfo(name=self.name, family=self.family, weights=self.weights_id, trained=self.trained,
                           params=self.parameter_count(), input_size=self.input_size(),
-                          capabilities=self.capabilities, notes=how)
+                          capabilities=self.capabilities, notes=self._weights_note(), origin=self.origin)
+
+    def _weights_note(self) -> str:
+        spec = self.variant.weights
+        if not self.trained:
+            return (f"no checkpoint found: get {spec.file_name} from {spec.source} and pass --weights or put it "
+                    f"in $ISEG_BENCH_WEIGHTS (see `iseg-bench weights`)")
+        if self.origin == OFFICIAL:
+            return f"official weights {self.weights_path.name} (SHA-256 equals the published file's)"
+        why = ("differs from the published official file's" if spec.sha256 else
+               "cannot be checked: no SHA-256 of the official file is published")
+        return f"user checkpoint {self.weights_path.name}: trained, origin unverified (its SHA-256 {why})"
 
 
 class PhaseModule(nn.Module):

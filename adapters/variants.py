@@ -1,4 +1,11 @@
-"""The registered deep variants: which network, which official checkpoint, which family default."""
+"""The registered deep variants: which network, which official checkpoint, which family default.
+
+No SHA-256 of any official checkpoint could be established (2026-11): RITM's v1.0 release assets
+and EMC-Click's release assets carry no published digest readable here, ClickSEG shares its files
+in a Google Drive folder without hashes. ``WeightsSpec.sha256`` therefore stays unset and every
+loaded checkpoint is reported as a user checkpoint (trained, origin unverified); adding a hash
+here, from the authors or a digest of the original release asset, is what makes a file official.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +18,8 @@ from .weights import WeightsSpec
 RITM_RELEASE = "https://github.com/saic-vul/ritm_interactive_segmentation/releases/download/v1.0/"
 EMC_RELEASES = "https://github.com/feiaxyt/EMC-Click/releases"
 CLICKSEG_DRIVE = "https://drive.google.com/drive/folders/1XzUlpPqbzAyMt009HVpEeW31ln1FeXfX"
-DRIVE_NOTE = "ClickSEG shares its checkpoints in a Google Drive folder; save the file as <variant>.pth"
+DRIVE_NOTE = ("ClickSEG shares its checkpoints in a Google Drive folder (file name as in ClickSEG's configs); "
+              "<variant>.pth also works")
 
 
 def _ritm(backbone: str, file: str, size: str) -> Variant:
@@ -20,9 +28,10 @@ def _ritm(backbone: str, file: str, size: str) -> Variant:
 
 
 def _focal(backbone: str, stage: str, size: str) -> Variant:
-    golden = f"focalclick_{backbone.replace('segformer-b', 'segformerB')}_S2"
+    stem = backbone.replace("segformer-b", "segformerB")
+    file = f"{stem}_{stage.upper()}_cclvs.pth"  # ClickSEG's COCO+LVIS checkpoint stems
     return Variant(f"focalclick-{backbone}-{stage}", "focalclick", backbone, partial(FocalClickNet, backbone, stage),
-                   WeightsSpec(f"focalclick-{backbone}-{stage}.pth", CLICKSEG_DRIVE, size, DRIVE_NOTE), golden, stage)
+                   WeightsSpec(file, CLICKSEG_DRIVE, size, DRIVE_NOTE), f"focalclick_{stem}_S2", stage)
 
 
 def _emc(backbone: str, file: str, channels: int, size: str) -> Variant:

@@ -26,12 +26,22 @@ class WeightsError(Exception):
 
 @dataclass(frozen=True)
 class WeightsSpec:
-    """An official checkpoint: its published file name, where to get it, its published size."""
+    """An official checkpoint: its published file name, where to get it, its published size, and
+    its SHA-256 when one is published (only then can a file be called official)."""
 
     file_name: str
     source: str
     size: str
     note: str = ""
+    sha256: str | None = None
+
+
+OFFICIAL, USER = "official", "user"
+
+
+def checkpoint_origin(digest: str, spec: WeightsSpec) -> str:
+    """``official`` when ``digest`` (SHA-256, hex) equals the published official file's, else ``user``."""
+    return OFFICIAL if spec.sha256 is not None and digest.lower() == spec.sha256.lower() else USER
 
 
 def weights_dirs(explicit: str | Path | None = None) -> list[Path]:
@@ -120,6 +130,20 @@ def load_into(model: nn.Module, state: dict[str, torch.Tensor], source: str, var
             raise WeightsError(f"{source}: {name} should alias {canonical} but holds different values")
     clean = {k: v for k, v in state.items() if k not in alias}
     model.load_state_dict(clean, strict=False)
+
+
+def inspect_checkpoint(path: Path, model: nn.Module, variant: str, spec: WeightsSpec) -> tuple[bool, str]:
+    """Whether the file at ``path`` reads and fits ``model`` (the variant's network), and what it is."""
+    from iseg_bench.files import sha256_file
+
+    try:
+        load_into(model, read_state_dict(path), str(path), variant)
+    except WeightsError as exc:
+        return False, f"unusable: {exc}"
+    digest = sha256_file(path)
+    if checkpoint_origin(digest, spec) == OFFICIAL:
+        return True, f"official (reads, fits; SHA-256 matches): {path}"
+    return True, f"user checkpoint (reads, fits; SHA-256 {digest[:16]}..., origin unverified): {path}"
 
 
 def seeded_init(model: nn.Module, seed: int = 0) -> None:

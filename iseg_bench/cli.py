@@ -55,6 +55,25 @@ def _execute(plan, progress: bool):
         raise click.BadParameter(str(exc), param_hint="--datasets") from None
 
 
+def _check_weights(weights: Path | None, methods: tuple[str, ...]) -> None:
+    """``--weights FILE`` names one checkpoint, so it can only serve one deep method."""
+    from .adapters import weight_users
+
+    if weights is None:
+        return
+    if not weights.exists():
+        raise click.BadParameter(f"{weights} does not exist", param_hint="--weights")
+    try:
+        users = weight_users(methods)
+    except UnknownNameError as exc:
+        raise click.BadParameter(str(exc), param_hint="--methods") from None
+    if weights.is_file() and len(users) > 1:
+        raise click.BadParameter(
+            f"{weights} is one checkpoint file but {len(users)} methods load weights ({', '.join(users)}); "
+            "a file fits one network: give a folder of checkpoints (<variant>.pth or official names) instead",
+            param_hint="--weights")
+
+
 def _split(value: str) -> tuple[str, ...]:
     items = tuple(v.strip() for v in value.split(",") if v.strip())
     if not items:
@@ -111,8 +130,7 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
     from .runner import RunPlan
 
     protocol = _protocol(protocol_spec)
-    if weights is not None and not weights.exists():
-        raise click.BadParameter(f"{weights} does not exist", param_hint="--weights")
+    _check_weights(weights, _split(methods))
     executor = executor or ("process" if workers > 1 else "inline")
     if executor == "inline" and workers > 1:
         raise click.BadParameter("the inline executor runs one sample at a time; use --executor process or ray",
@@ -190,6 +208,7 @@ def bench(methods: str, size: int, input_size: int | None, threads: int | None, 
             names.append(METHODS.canonical(name))
         except UnknownNameError as exc:
             raise click.BadParameter(str(exc), param_hint="--methods") from None
+    _check_weights(weights, tuple(names))
     ds_specs = _split(datasets)
     for spec in ds_specs:
         try:
@@ -392,25 +411,32 @@ def list_methods() -> None:
 @main.command("weights")
 @click.option("--weights", type=click.Path(path_type=Path), default=None, help="An extra folder to look in.")
 def list_weights(weights: Path | None) -> None:
-    """Official checkpoints of the deep methods: file, source, size, and whether they are found."""
+    """Official checkpoints of the deep methods: file, source, size, and whether a file is found,
+    reads and fits its variant, and is the official file (its SHA-256 equals the published one)."""
     from tabulate import tabulate
 
     from .adapters import FAMILY_DEFAULTS
     from .adapters.variants import VARIANTS
-    from .adapters.weights import WEIGHTS_ENV, find_weights, weights_dirs
+    from .adapters.weights import WEIGHTS_ENV, find_weights, inspect_checkpoint, weights_dirs
 
     rows = []
     for name, v in VARIANTS.items():
         path = find_weights(name, v.weights, weights)
+        status = inspect_checkpoint(path, v.build(), name, v.weights)[1] if path else "missing (runs UNTRAINED)"
         default = [f for f, d in FAMILY_DEFAULTS.items() if d == name]
         rows.append([name + (f" ({default[0]})" if default else ""), v.weights.file_name, v.weights.size,
-                     v.weights.source, f"found: {path}" if path else "missing (runs UNTRAINED)"])
-    click.echo(tabulate(rows, headers=["variant", "official file", "size", "source", "status"], tablefmt="simple"))
+                     v.weights.sha256 or "not published", v.weights.source, status])
+    click.echo(tabulate(rows, headers=["variant", "official file", "size", "official SHA-256", "source", "status"],
+                        tablefmt="simple"))
     click.echo("\nLooked in: " + ", ".join(str(d) for d in weights_dirs(weights)) +
                f"\nA file is found as <variant>.pth or under its official name. Pass --weights FILE|DIR to "
                f"`iseg-bench run`, set {WEIGHTS_ENV}, or copy files into the last folder. Nothing is downloaded "
-               "automatically. Without a checkpoint a method runs with seeded random weights, marked UNTRAINED "
-               "in every table (its accuracy is meaningless; its cost figures are valid).")
+               "automatically. A checkpoint is called official only when its SHA-256 equals the published "
+               f"official file's (published for {sum(v.weights.sha256 is not None for v in VARIANTS.values())} of "
+               f"{len(VARIANTS)} variants); any other trained checkpoint is a user checkpoint (trained, origin "
+               "unverified). Without a checkpoint a method runs "
+               "with seeded random weights, marked UNTRAINED in every table (its accuracy is meaningless; its "
+               "cost figures are valid).")
 
 
 @main.command()

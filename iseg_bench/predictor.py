@@ -39,9 +39,11 @@ class MethodInfo:
 
     ``weights`` identifies exactly what produced the numbers (file hash, or algorithm version for
     weight-free methods); it is part of every result key. ``trained`` is None for weight-free
-    methods, False for a network with random weights (accuracy meaningless), True for official
-    weights. ``source`` is set when the numbers were not produced here but imported (an official
-    script's IoU log): reports label the method as imported.
+    methods, False for a network with random weights (accuracy meaningless), True for a loaded
+    checkpoint. ``origin`` says where a checkpoint comes from: ``official`` only when its SHA-256
+    equals a published official file's, ``user`` otherwise (trained, origin unverified).
+    ``source`` is set when the numbers were not produced here but imported (an official script's
+    IoU log): reports label the method as imported.
     """
 
     name: str
@@ -53,12 +55,15 @@ class MethodInfo:
     capabilities: Capabilities = field(default_factory=Capabilities)
     notes: str = ""
     source: str = ""
+    origin: str = ""
 
     @property
     def status(self) -> str:
         if self.source:
             return f"imported from {self.source}"
-        return {None: "weight-free", True: "official weights", False: "UNTRAINED"}[self.trained]
+        if self.trained:
+            return "official weights" if self.origin == "official" else "user checkpoint (origin unverified)"
+        return {None: "weight-free", False: "UNTRAINED"}[self.trained]
 
     @property
     def label(self) -> str:
@@ -105,6 +110,7 @@ class Predictor(ABC):
     name: ClassVar[str] = ""
     family: ClassVar[str] = ""
     capabilities: ClassVar[Capabilities] = Capabilities()
+    uses_weights: ClassVar[bool] = False  # True: the constructor takes ``weights`` (a checkpoint file or folder)
 
     def prepare(self, protocol: Protocol, dataset: str) -> None:
         """Called before each dataset: adopt the protocol's flip/input-size settings (optional)."""

@@ -231,3 +231,33 @@ def test_a_bad_checkpoint_costs_its_method_only(tmp_path):
     assert r.exit_code == 3
     assert "method not loaded: ritm: WeightsError" in r.output and "not a readable PyTorch checkpoint" in r.output
     assert [row["method"] for row in results(out)] == ["disk"]
+
+
+def test_weights_command_says_whether_a_file_reads_and_fits(tmp_path):
+    import torch
+
+    from iseg_bench.adapters.variants import VARIANTS
+
+    state = VARIANTS["ritm-hrnet18s"].build().state_dict()
+    torch.save({"state_dict": state}, tmp_path / "ritm-hrnet18s.pth")
+    torch.save({"state_dict": state}, tmp_path / "emc-hrnet18s.pth")  # another variant's network
+    good = tmp_path / "focalclick-segformer-b0-s1.pth"
+    torch.save({"state_dict": VARIANTS["focalclick-segformer-b0-s1"].build().state_dict()}, good)
+    truncated = tmp_path / "segformerB0_S2_cclvs.pth"  # found under its official name, but cut short
+    truncated.write_bytes(good.read_bytes()[:4000])
+    r = invoke("weights", "--weights", str(tmp_path))
+    assert r.exit_code == 0, r.output
+    lines = {line.split()[0]: line for line in r.output.splitlines() if line.split()}
+    assert "user checkpoint (reads, fits" in lines["ritm-hrnet18s"]
+    assert "unusable" in lines["emc-hrnet18s"] and "does not fit" in r.output
+    assert "unusable" in lines["focalclick-segformer-b0-s2"] and "not a readable" in r.output
+    assert "missing" in lines["emc-hrnet32"]
+
+
+def test_one_checkpoint_file_for_two_deep_methods_is_refused(tmp_path):
+    path = tmp_path / "some.pth"
+    path.write_bytes(b"x")
+    r = invoke("run", "--methods", "emc,ritm,disk", "--weights", str(path), "--out", str(tmp_path / "o"))
+    assert r.exit_code == 2 and "one checkpoint file but 2 methods load weights" in r.output
+    r = invoke("bench", "--methods", "emc,ritm", "--weights", str(path), "--out", str(tmp_path / "o"))
+    assert r.exit_code == 2 and "give a folder" in r.output

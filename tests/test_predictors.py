@@ -194,6 +194,10 @@ def test_official_format_checkpoint_loads_with_and_without_aliases(tmp_path):
     predictor = load_predictor("emc", weights=tmp_path)
     assert predictor.trained and predictor.describe().label == "emc-hrnet18s"
     assert predictor.weights_id.startswith("sha256:")
+    # no official SHA-256 is published, so a file that loads is a user checkpoint, never "official"
+    info = predictor.describe()
+    assert info.origin == "user" and info.status == "user checkpoint (origin unverified)"
+    assert "origin unverified" in info.notes
     assert torch.equal(predictor.net.refiner.corr_conv_neg.conv1x1.weight, state["refiner.corr_conv.conv1x1.weight"])
     without = {k: v for k, v in state.items() if "corr_conv_pos" not in k and "corr_conv_neg" not in k}
     save_checkpoint(tmp_path / "dedup.pth", without)
@@ -225,6 +229,22 @@ def test_bad_checkpoints_are_refused_with_reasons(tmp_path, damage, message):
         torch.save({"state_dict": state, "hook": _Evil()}, path)
     with pytest.raises(WeightsError, match=message):
         load_predictor("emc", weights=path)
+
+
+def test_only_a_file_with_the_published_sha256_is_official(tmp_path):
+    import dataclasses
+
+    from iseg_bench.files import sha256_file
+
+    variant = VARIANTS["ritm-hrnet18s"]
+    path = tmp_path / "ritm-hrnet18s.pth"
+    save_checkpoint(path, variant.build().state_dict())
+    published = dataclasses.replace(variant, weights=dataclasses.replace(variant.weights, sha256=sha256_file(path)))
+    official = type(load_predictor("ritm"))(published, weights=path).describe()
+    assert official.origin == "official" and official.status == "official weights"
+    other = dataclasses.replace(variant, weights=dataclasses.replace(variant.weights, sha256="0" * 64))
+    user = type(load_predictor("ritm"))(other, weights=path).describe()
+    assert user.origin == "user" and "differs from the published official file's" in user.notes
 
 
 class _Evil:
