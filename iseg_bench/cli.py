@@ -116,8 +116,8 @@ def main() -> None:
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Parallel workers (processes or Ray actors); parallel runs do not measure latency.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=None,
-              help="Seconds allowed per sample in a parallel run (loading the method in a fresh worker is not "
-                   "counted); a sample over it is recorded as failed.")
+              help="Seconds allowed per sample (loading the method and dataset is not counted); a sample over it "
+                   "is recorded as a method error and the run goes on. Serial runs enforce it with SIGALRM.")
 @click.option("--address", "ray_address", default=None, help="Ray cluster to join (e.g. auto, ray://host:10001).")
 @click.option("--ray-cpus", type=float, default=1.0, show_default=True, help="CPUs per Ray actor.")
 @click.option("--ray-gpus", type=float, default=0.0, show_default=True, help="GPUs per Ray actor.")
@@ -135,6 +135,13 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
     if executor == "inline" and workers > 1:
         raise click.BadParameter("the inline executor runs one sample at a time; use --executor process or ray",
                                  param_hint="--workers")
+    if executor == "inline" and timeout is not None:
+        from .executors import check_serial_timeout
+
+        try:
+            check_serial_timeout()
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--timeout") from None
     plan = RunPlan(_split(methods), _split(datasets), protocol, out, data_root, limit, weights, executor, workers,
                    timeout, ray_address, ray_cpus, ray_gpus)
     click.echo(protocol.summary(), err=True)

@@ -124,17 +124,73 @@ def failed(task: Task, reason: str) -> SampleRecord:
     return _finish(record)
 
 
+class SampleTimeout(Exception):
+    """Raised inside a serial sample that ran past its time limit."""
+
+
 class InlineExecutor:
-    """Evaluates in this process, in order (the only executor that measures latency)."""
+    """Evaluates in this process, in order (the only executor that measures latency).
+
+    A per-sample time limit uses a real-time interval timer (SIGALRM): when it fires, the method's
+    current call is interrupted at its next Python instruction and the sample is recorded as a
+    method error, as the parallel executors record a hung worker's sample.
+    """
 
     name = "inline"
 
-    def __init__(self, spec: WorkSpec, predictors: dict | None = None) -> None:
+    def __init__(self, spec: WorkSpec, predictors: dict | None = None, timeout: float | None = None) -> None:
+        if timeout is not None:
+            check_serial_timeout()
         self.bench = Workbench(spec, predictors)
+        self.timeout = timeout
 
     def run(self, tasks: Sequence[Task]) -> Iterator[SampleRecord]:
         for task in tasks:
-            yield self.bench.evaluate(task, timed=True)
+            if self.timeout is None:
+                yield self.bench.evaluate(task, timed=True)
+                continue
+            self.bench.load(task)  # loading the method and dataset is not part of the sample's limit
+            try:
+                with _alarm(self.timeout):
+                    record = self.bench.evaluate(task, timed=True)
+            except SampleTimeout:  # fired outside the method's calls (e.g. while decoding the image)
+                record = failed(task, f"timed out after {self.timeout:g} s")
+            yield record
+
+
+def check_serial_timeout() -> None:
+    """Refuse, with the reason, a serial time limit this process cannot enforce."""
+    import signal
+    import threading
+
+    if not hasattr(signal, "setitimer"):
+        raise ValueError("--timeout in a serial run needs SIGALRM, which this platform lacks; "
+                         "use --workers 2 (the process executor enforces it)")
+    if threading.current_thread() is not threading.main_thread():
+        raise ValueError("--timeout in a serial run must be set from the main thread; use --workers 2")
+
+
+class _alarm:
+    """Raise SampleTimeout in this (main) thread after ``seconds``; disarmed on exit."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def _fire(self, signum, frame):
+        raise SampleTimeout(f"timed out after {self.seconds:g} s")
+
+    def __enter__(self):
+        import signal
+
+        self.previous = signal.signal(signal.SIGALRM, self._fire)
+        signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, self.previous)
 
 
 # --- local process pool ---------------------------------------------------------------------------
@@ -268,7 +324,7 @@ def make_executor(kind: str, spec: WorkSpec, workers: int, timeout: float | None
                   ray_address: str | None = None, ray_cpus: float = 1.0, ray_gpus: float = 0.0):
     """The executor called ``kind``: inline, process or ray."""
     if kind == "inline":
-        return InlineExecutor(spec, predictors)
+        return InlineExecutor(spec, predictors, timeout)
     if kind == "process":
         return ProcessExecutor(spec, workers, timeout)
     if kind == "ray":

@@ -74,14 +74,27 @@ def test_a_crashing_or_hanging_worker_costs_one_sample(tmp_path, register_method
     assert all(rec.status == "ok" for sid, rec in records.items() if sid != "synth-001")
 
 
-@pytest.mark.parametrize("executor", ["process", "ray"])
+def test_a_serial_run_enforces_the_time_limit_too(tmp_path, register_method):
+    register_method("hangs", "helpers:HangsOnTrigger")
+    out = tmp_path / "res"
+    started = time.monotonic()
+    r = invoke("run", "--methods", "hangs", "--limit", "3", "--out", str(out), "--timeout", "2")
+    assert r.exit_code == 3 and time.monotonic() - started < 60
+    records = {rec.sample_id: rec for rec in ResultStore(out).load()}
+    assert records["synth-001"].status == "method-error" and "timed out after 2 s" in records["synth-001"].error
+    assert records["synth-000"].status == records["synth-002"].status == "ok"
+    assert records["synth-000"].timed  # a serial run still measures latency
+
+
+@pytest.mark.parametrize("executor", ["inline", "process", "ray"])
 def test_loading_a_method_does_not_count_against_the_sample_time_limit(tmp_path, register_method, executor):
     if executor == "ray":
         pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'iseg-bench[ray]'")
     register_method("slow-to-load", "helpers:SlowToLoad")  # 4 s to build, 3 s allowed per sample
     out = tmp_path / "res"
+    workers = ["--workers", "2"] if executor != "inline" else []
     r = invoke("run", "--methods", "slow-to-load", "--limit", "3", "--out", str(out), "--executor", executor,
-               "--workers", "2", "--timeout", "3")
+               *workers, "--timeout", "3")
     assert r.exit_code == 0, r.output
     assert [rec.status for rec in ResultStore(out).load()] == ["ok"] * 3
 
