@@ -7,13 +7,15 @@ run, every deep method's later-click latency is measured on the same frames at t
 protocol gives it (DAVIS rules: EMC-Click 576 short side, RITM zoom 600, FocalClick 256). The
 target: overhead below 2 % of the cheapest deep method's later click.
 
-    python benchmarks/harness_overhead.py [--data-root ../shared/datasets] [--threads 2]
+    python benchmarks/harness_overhead.py [--data-root ../shared/datasets] [--threads 2] [--methods a,b]
+                                          [--out reports/efficiency]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import time
 
@@ -22,14 +24,17 @@ import numpy as np
 import torch
 
 from iseg_bench.adapters import DEEP_VARIANTS, load_predictor
+from iseg_bench.clicker import Click
 from iseg_bench.datasets import open_dataset
 from iseg_bench.evaluation import evaluate_sample
 from iseg_bench.predictor import MethodInfo, Predictor
 from iseg_bench.protocol import Protocol
 from iseg_bench.records import SampleRecord
 from iseg_bench.store import ResultStore
+from report_files import REPO, write_report
 
 H, W = 480, 854
+TARGET_PCT = 2.0  # overhead must stay below this share of the cheapest deep method's later click
 
 
 class Replay(Predictor):
@@ -53,6 +58,7 @@ class Replay(Predictor):
 
 
 def frames(data_root: str | None, count: int):
+    """About ``count`` (image, ground truth) pairs per dataset, resized to the DAVIS frame size."""
     specs = ["Synthetic"] + (["GrabCut", "Berkeley"] if data_root else [])
     out = []
     for spec in specs:
@@ -75,18 +81,9 @@ def improving_predictions(gt: np.ndarray, clicks: int) -> list[np.ndarray]:
     return maps
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data-root", default=None)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--frames", type=int, default=8)
-    args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    cv2.setNumThreads(args.threads)
-    clicks = 20
+def harness_overhead_per_click(samples, clicks: int) -> list[float]:
+    """Per frame, the seconds per click that evaluate_sample and the record write spend outside the model."""
     protocol = Protocol(max_clicks=clicks, early_stop="never")
-    samples = frames(args.data_root, args.frames)
-
     per_click = []
     with tempfile.TemporaryDirectory() as tmp, ResultStore(tmp) as store:
         for n, (image, gt) in enumerate(samples):
@@ -98,14 +95,15 @@ def main() -> None:
             store.append(record)
             wall = time.perf_counter() - t0
             per_click.append((wall - sum(out.latency_s)) / len(out.ious))
-    overhead_ms = 1000 * statistics.median(per_click)
+    return per_click
 
-    later = {}
-    image, gt = samples[0]
+
+def later_click_ms(methods: list[str], image: np.ndarray, gt: np.ndarray) -> dict[str, float]:
+    """Each deep method's median latency (ms) of clicks 2-6 on one frame, at the DAVIS input sizes."""
     ys, xs = np.nonzero(gt == 1)
-    from iseg_bench.clicker import Click
     click_list = [Click(int(ys[i]), int(xs[i]), k % 3 != 1, k) for k, i in enumerate(np.linspace(0, len(ys) - 1, 6).astype(int))]
-    for name in DEEP_VARIANTS:
+    later = {}
+    for name in methods:
         predictor = load_predictor(name)
         predictor.prepare(Protocol(), "DAVIS")
         predictor.set_image(image)
@@ -116,13 +114,57 @@ def main() -> None:
             predictor.predict(click_list[:k], None)
             times.append(time.perf_counter() - t0)
         later[name] = 1000 * statistics.median(times)
+    return later
+
+
+def markdown(r: dict) -> str:
+    """The results as a short Markdown section; every number names its unit."""
+    o = r["overhead_per_click_ms"]
+    rows = "\n".join(f"| {name} | {ms:.1f} |" for name, ms in sorted(r["later_click_ms"].items(), key=lambda kv: kv[1]))
+    return (f"{r['frames']} frames at {r['height']}x{r['width']} pixels, {r['clicks']} clicks each, "
+            f"{r['threads']} threads.\n\n"
+            f"Harness overhead per click (clicker + checks + threshold + IoU + record), over the frames: "
+            f"median {o['median']:.3f} ms, p10 {o['p10']:.3f} ms, p90 {o['p90']:.3f} ms.\n\n"
+            f"| deep method (DAVIS rules) | later click, median of clicks 2-6 (ms) |\n|---|---|\n{rows}\n\n"
+            f"Cheapest deep later click: {r['cheapest']} {r['later_click_ms'][r['cheapest']]:.1f} ms; "
+            f"overhead share {r['overhead_share_pct']:.2f} % (target < {r['target_pct']:g} %).")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data-root", default=None)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--frames", type=int, default=8)
+    ap.add_argument("--methods", default=",".join(DEEP_VARIANTS), help="comma list of deep variants (default: all)")
+    ap.add_argument("--out", default=str(REPO / "reports" / "efficiency"), help="folder for harness_overhead.json/.md")
+    args = ap.parse_args()
+    methods = args.methods.split(",")
+    unknown = [m for m in methods if m not in DEEP_VARIANTS]
+    if unknown:
+        ap.error(f"not deep variants: {', '.join(unknown)} (choose from {', '.join(DEEP_VARIANTS)})")
+    torch.set_num_threads(args.threads)
+    cv2.setNumThreads(args.threads)
+    clicks = 20
+    samples = frames(args.data_root, args.frames)
+    per_click_ms = [1000 * s for s in harness_overhead_per_click(samples, clicks)]
+    later = later_click_ms(methods, *samples[0])
     cheapest = min(later, key=later.get)
+    overhead = {"median": statistics.median(per_click_ms), "p10": float(np.percentile(per_click_ms, 10)),
+                "p90": float(np.percentile(per_click_ms, 90)), "per_frame": per_click_ms}
+    results = {
+        "frames": len(samples), "height": H, "width": W, "clicks": clicks, "threads": args.threads,
+        "data_root": args.data_root, "overhead_per_click_ms": overhead, "later_click_ms": later,
+        "cheapest": cheapest, "overhead_share_pct": 100 * overhead["median"] / later[cheapest], "target_pct": TARGET_PCT,
+    }
     print(f"frames: {len(samples)} at {H}x{W}, {clicks} clicks each, {args.threads} threads")
-    print(f"harness overhead per click (clicker + checks + threshold + IoU + record): median {overhead_ms:.3f} ms")
+    print(f"harness overhead per click (clicker + checks + threshold + IoU + record): median {overhead['median']:.3f} ms, "
+          f"p10 {overhead['p10']:.3f} ms, p90 {overhead['p90']:.3f} ms")
     for name, ms in sorted(later.items(), key=lambda kv: kv[1]):
         print(f"  later click {name:28s} {ms:8.1f} ms")
     print(f"cheapest deep later click: {cheapest} {later[cheapest]:.1f} ms -> overhead share "
-          f"{100 * overhead_ms / later[cheapest]:.2f} % (target < 2 %)")
+          f"{results['overhead_share_pct']:.2f} % (target < {TARGET_PCT:g} %)")
+    path = write_report(args.out, "harness_overhead", results, markdown(results), sys.argv)
+    print(f"wrote {path} and {path.with_suffix('.md')}")
 
 
 if __name__ == "__main__":
