@@ -118,14 +118,17 @@ def main() -> None:
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=None,
               help="Seconds allowed per sample (loading the method and dataset is not counted); a sample over it "
                    "is recorded as a method error and the run goes on. Serial runs enforce it with SIGALRM.")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Torch/OpenCV threads (serial: this process [default: the libraries' own]; pool workers "
+                   "[default: 1]; Ray actors [default: --ray-cpus]).")
 @click.option("--address", "ray_address", default=None, help="Ray cluster to join (e.g. auto, ray://host:10001).")
 @click.option("--ray-cpus", type=float, default=1.0, show_default=True, help="CPUs per Ray actor.")
 @click.option("--ray-gpus", type=float, default=0.0, show_default=True, help="GPUs per Ray actor.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar on stderr.")
 @click.option("--report/--no-report", "make_report", default=True, help="Render the report after the run.")
 def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out: Path, data_root: Path | None,
-        weights: Path | None, executor: str | None, workers: int, timeout: float | None, ray_address: str | None,
-        ray_cpus: float, ray_gpus: float, progress: bool, make_report: bool) -> None:
+        weights: Path | None, executor: str | None, workers: int, timeout: float | None, threads: int | None,
+        ray_address: str | None, ray_cpus: float, ray_gpus: float, progress: bool, make_report: bool) -> None:
     """Evaluate methods on datasets; records go to OUT/records, the report to OUT/report."""
     from .runner import RunPlan
 
@@ -143,7 +146,7 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--timeout") from None
     plan = RunPlan(_split(methods), _split(datasets), protocol, out, data_root, limit, weights, executor, workers,
-                   timeout, ray_address, ray_cpus, ray_gpus)
+                   timeout, ray_address, ray_cpus, ray_gpus, threads)
     click.echo(protocol.summary(), err=True)
     outcome = _execute(plan, progress)
     click.echo(f"{outcome.evaluated} samples evaluated ({outcome.failed} failed), "
@@ -154,6 +157,12 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
         click.echo(f"  failed: {line}", err=True)
     if len(outcome.errors) > 20:
         click.echo(f"  ... and {len(outcome.errors) - 20} more (see the records)", err=True)
+    if outcome.load.wall_s > 0:
+        from .load import describe
+
+        click.echo(f"{describe(outcome.load)}.\nLatencies from `run` (model time during the accuracy run) are for "
+                   "orientation; `iseg-bench bench` is the careful timing phase (one fresh process per method, "
+                   "warm-up, repeated and interleaved measurements).", err=True)
     if make_report and (outcome.evaluated or outcome.counts["skipped"]):
         _render(out)
     sys.exit(EXIT_FAILED_SAMPLES if outcome.failed or outcome.not_loaded else EXIT_OK)

@@ -30,6 +30,19 @@ def _version(package: str) -> str | None:
         return None
 
 
+def set_threads(threads: int) -> None:
+    """Fix torch's (when installed) and OpenCV's thread counts for this process."""
+    import cv2
+
+    try:
+        import torch
+
+        torch.set_num_threads(threads)
+    except ImportError:
+        pass
+    cv2.setNumThreads(threads)
+
+
 def capture() -> dict:
     """CPU, cores, memory, OS, Python and package versions, and thread-count settings."""
     import cv2

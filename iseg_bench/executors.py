@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 
+from .load import LoadMonitor
 from .records import DATA_ERROR, METHOD_ERROR, SampleRecord
 
 
@@ -100,11 +101,12 @@ class Workbench:
             return _finish(record)
         predictor.prepare(self.protocol, ds.name)
         record.height, record.width = sample.shape
-        out = evaluate_sample(predictor, sample.image, sample.gt, self.protocol)
+        with LoadMonitor() as monitor:
+            out = evaluate_sample(predictor, sample.image, sample.gt, self.protocol)
         record.status, record.error = out.status, out.error
         record.clicks, record.ious, record.phases = out.clicks, out.ious, out.phases
         if timed:
-            record.latency_s, record.setup_s = out.latency_s, out.setup_s
+            record.latency_s, record.setup_s, record.load = out.latency_s, out.setup_s, monitor.reading.to_dict()
         else:
             record.latency_s, record.setup_s, record.timed = [math.nan] * len(out.ious), math.nan, False
         return _finish(record)
@@ -200,15 +202,9 @@ def _worker_main(spec: WorkSpec, inbox, outbox, threads: int, parent: int) -> No
 
     It exits when told to (None), or when its parent is gone (a killed run leaves no orphans).
     """
-    try:
-        import torch
+    from .environment import set_threads
 
-        torch.set_num_threads(threads)
-    except ImportError:
-        pass
-    import cv2
-
-    cv2.setNumThreads(threads)
+    set_threads(threads)
     bench = Workbench(spec)
     while True:
         try:
@@ -321,16 +317,18 @@ def overdue(fed: float, started: float | None, timeout: float | None, what: str)
 
 
 def make_executor(kind: str, spec: WorkSpec, workers: int, timeout: float | None, predictors: dict | None = None,
-                  ray_address: str | None = None, ray_cpus: float = 1.0, ray_gpus: float = 0.0):
-    """The executor called ``kind``: inline, process or ray."""
+                  ray_address: str | None = None, ray_cpus: float = 1.0, ray_gpus: float = 0.0,
+                  threads: int | None = None):
+    """The executor called ``kind``: inline, process or ray. ``threads``: torch/OpenCV threads per
+    worker process (default: 1 in the pool, the actor's CPUs on Ray); inline runs use this process's."""
     if kind == "inline":
         return InlineExecutor(spec, predictors, timeout)
     if kind == "process":
-        return ProcessExecutor(spec, workers, timeout)
+        return ProcessExecutor(spec, workers, timeout, threads or 1)
     if kind == "ray":
         from .ray_executor import RayExecutor
 
-        return RayExecutor(spec, workers, timeout, ray_address, ray_cpus, ray_gpus)
+        return RayExecutor(spec, workers, timeout, ray_address, ray_cpus, ray_gpus, threads)
     raise ValueError(f"unknown executor {kind!r}; choose inline, process or ray")
 
 

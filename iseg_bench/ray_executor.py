@@ -23,12 +23,9 @@ class _MethodWorker:
     """The actor body: a Workbench that evaluates tasks of its method."""
 
     def __init__(self, spec: WorkSpec, threads: int) -> None:
-        try:
-            import torch
+        from .environment import set_threads
 
-            torch.set_num_threads(threads)
-        except ImportError:
-            pass
+        set_threads(threads)
         self.bench = Workbench(spec)
 
     def load(self, task: Task) -> None:
@@ -54,7 +51,7 @@ class RayExecutor:
     name = "ray"
 
     def __init__(self, spec: WorkSpec, workers: int = 2, timeout: float | None = None, address: str | None = None,
-                 num_cpus: float = 1.0, num_gpus: float = 0.0) -> None:
+                 num_cpus: float = 1.0, num_gpus: float = 0.0, threads: int | None = None) -> None:
         try:
             import ray
         except ImportError:
@@ -62,6 +59,7 @@ class RayExecutor:
         self.ray = ray
         self.spec, self.workers, self.timeout = spec, max(1, workers), timeout
         self.num_cpus, self.num_gpus = num_cpus, num_gpus
+        self.threads = threads or max(1, int(num_cpus))
         if not ray.is_initialized():
             if address:
                 ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
@@ -73,7 +71,7 @@ class RayExecutor:
         self.actor_class = ray.remote(num_cpus=num_cpus, num_gpus=num_gpus, max_restarts=0)(_MethodWorker)
 
     def _actor(self):
-        return self.actor_class.remote(self.spec, max(1, int(self.num_cpus)))
+        return self.actor_class.remote(self.spec, self.threads)
 
     def run(self, tasks: Sequence[Task]) -> Iterator[SampleRecord]:
         """``workers`` actors at a time; an actor whose method has no work left makes room for the

@@ -38,7 +38,8 @@ class SampleRecord:
     ``ious`` are float32 values (stored exactly), ``latency_s`` the model time of each click in
     seconds (click 0 includes ``set_image``, whose own time is ``setup_s``; NaN when ``timed`` is
     False, i.e. the sample ran in a parallel executor), ``phases`` ``first`` for click 0 and
-    ``later`` after it, ``clicks`` ``[y, x, positive]`` triples (empty for an imported IoU log,
+    ``later`` after it, ``load`` how busy the machine was meanwhile (``load.LoadReading``, timed
+    samples only), ``clicks`` ``[y, x, positive]`` triples (empty for an imported IoU log,
     which records none).
     """
 
@@ -58,6 +59,7 @@ class SampleRecord:
     phases: list[str] = field(default_factory=list)
     setup_s: float = 0.0
     timed: bool = True  # False: evaluated in a parallel run, latencies not measured (NaN)
+    load: dict = field(default_factory=dict)  # machine load while the sample ran (load.LoadReading)
     finished: str = ""
     key: str = ""
 

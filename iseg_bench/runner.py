@@ -21,6 +21,7 @@ from . import environment
 from .adapters import METHODS, load_predictor
 from .datasets import Dataset, open_dataset
 from .executors import Task, WorkSpec, make_executor, registrations_for
+from .load import LoadReading, combine
 from .protocol import Protocol
 from .records import DATA_ERROR, METHOD_ERROR, SampleRecord
 from .store import ResultStore
@@ -43,6 +44,7 @@ class RunPlan:
     ray_address: str | None = None
     ray_cpus: float = 1.0
     ray_gpus: float = 0.0
+    threads: int | None = None  # torch/OpenCV threads (None: the libraries' defaults serially, 1 per pool worker)
 
 
 @dataclass
@@ -50,6 +52,7 @@ class RunOutcome:
     counts: Counter = field(default_factory=Counter)  # new records by status, plus "skipped"
     errors: list[str] = field(default_factory=list)  # one line per failed sample
     not_loaded: list[str] = field(default_factory=list)  # methods that could not be instantiated
+    load: LoadReading = field(default_factory=LoadReading)  # machine load over the samples timed in this run
 
     @property
     def evaluated(self) -> int:
@@ -73,12 +76,15 @@ def run(plan: RunPlan, progress: bool = True, echo: Callable[[str], None] = prin
     for name in plan.methods:
         METHODS.entry(name)  # UnknownNameError with suggestions, before anything runs
     datasets = open_datasets(plan.datasets, plan.data_root)
+    if plan.threads is not None and plan.executor == "inline":
+        environment.set_threads(plan.threads)
     store = ResultStore(plan.out)
     protocol = plan.protocol
     store.update_manifest(protocol=protocol.to_dict(), protocol_hash=protocol.hash,
                           run={"started": _now(), "argv": sys.argv, "methods": list(plan.methods),
                                "datasets": [d.name for d in datasets], "protocol": protocol.hash,
                                "limit": plan.limit, "executor": plan.executor, "workers": plan.workers,
+                               "threads": plan.threads,
                                "environment": environment.capture()})
     for ds in datasets:
         store.update_manifest(dataset=ds.describe())
@@ -111,7 +117,7 @@ def run(plan: RunPlan, progress: bool = True, echo: Callable[[str], None] = prin
                     protocol.to_dict(), str(plan.weights) if plan.weights else None,
                     registrations_for(plan.methods) if plan.executor != "inline" else ())
     executor = make_executor(plan.executor, spec, plan.workers, plan.timeout, predictors, plan.ray_address,
-                             plan.ray_cpus, plan.ray_gpus)
+                             plan.ray_cpus, plan.ray_gpus, plan.threads)
     label = f"{len(tasks)} samples ({plan.executor}{'' if plan.executor == 'inline' else f', {plan.workers} workers'})"
     with store, click.progressbar(length=len(tasks), label=label, file=sys.stderr if progress else _Null(),
                                   show_pos=True, show_eta=True) as bar:
@@ -119,6 +125,8 @@ def run(plan: RunPlan, progress: bool = True, echo: Callable[[str], None] = prin
             store.append(record)
             done.add(record.key)
             outcome.counts[record.status] += 1
+            if record.timed:
+                outcome.load = combine([outcome.load, LoadReading.from_dict(record.load)])
             if record.error:
                 outcome.errors.append(f"{record.method} on {record.dataset} / {record.sample_id}: {record.error}")
             bar.update(1)

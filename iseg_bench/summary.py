@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from . import metrics
+from .load import LoadReading, combine
 from .predictor import MethodInfo
 from .protocol import Protocol
 from .records import FIRST, LATER, METHOD_ERROR, OK, SampleRecord, method_key
@@ -57,6 +58,7 @@ class ResultRow:
     clicks: int
     carried_forward: int
     timed: bool = True  # False when some samples ran in a parallel executor: times are not measured
+    load: dict = field(default_factory=dict)  # machine load while the timed samples ran (load.LoadReading)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -118,6 +120,7 @@ def summarize_group(records: list[SampleRecord], protocol: Protocol, info: Metho
         clicks=sum(len(r.ious) for r in evaluated),
         carried_forward=sum(r.status == OK and len(r.ious) < mc for r in evaluated),
         timed=timed,
+        load=combine(LoadReading.from_dict(r.load) for r in timing).to_dict(),
     )
 
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import pandas as pd
 from tabulate import tabulate
 
+from .load import LoadReading, is_busy
 from .protocol import Protocol
 from .summary import COUNTING_RULES, ResultRow, thr_key
 
@@ -188,6 +189,10 @@ def _footer(rows: Sequence[ResultRow], protocol: Protocol, markdown: bool) -> st
         lines.append("Times not measured for " + "; ".join(untimed) + ": those samples ran in a parallel executor "
                      "(workers share the machine) or were imported from a log without times; use a serial run or "
                      "`iseg-bench bench` for latency.")
+    busy = [f"{r.label} on {r.dataset}" for r in rows if r.timed and is_busy(LoadReading.from_dict(r.load))]
+    if busy:
+        lines.append("WARNING: times of " + "; ".join(busy) + " were measured while other processes loaded the "
+                     "machine (see summary.json 'load'): they are unreliable; re-measure on a quiet machine.")
     fps = _ordered([f"{r.dataset} {r.fingerprint}" for r in rows])
     lines.append("Dataset fingerprints: " + ", ".join(fps) + ".")
     return "\n".join(f"{'> ' if markdown else ''}{line}" for line in lines)

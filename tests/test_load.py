@@ -1,0 +1,59 @@
+"""Machine load while timing: other processes' CPU use is measured, recorded and flagged."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from click.testing import CliRunner
+
+from iseg_bench.cli import main
+from iseg_bench.load import LoadMonitor, LoadReading, combine, describe, is_busy
+from iseg_bench.store import ResultStore
+
+SPIN = [sys.executable, "-c", "import time\nend = time.time() + 60\nwhile time.time() < end: pass"]
+
+
+def test_another_process_spinning_is_seen_as_foreign_load():
+    spinner = subprocess.Popen(SPIN)
+    try:
+        time.sleep(0.3)  # let it start
+        with LoadMonitor() as monitor:
+            time.sleep(1.5)
+    finally:
+        spinner.kill()
+        spinner.wait()
+    reading = monitor.reading
+    assert 0.6 < reading.foreign_cores < 1.5  # one process spinning on one core
+    assert reading.own_cpu_s < 0.3 and is_busy(reading)
+    assert describe(reading).startswith("WARNING: the machine was busy")
+
+
+def test_readings_add_up_and_the_limits_decide():
+    quiet = LoadReading(wall_s=2.0, own_cpu_s=1.9, foreign_cpu_s=0.1, steal_s=0.0, cpu_total_s=4.0, loadavg_1m=1.0)
+    stolen = LoadReading(wall_s=1.0, own_cpu_s=1.0, foreign_cpu_s=0.0, steal_s=0.4, cpu_total_s=2.0, loadavg_1m=1.2)
+    assert not is_busy(quiet) and "quiet" in describe(quiet)
+    assert is_busy(stolen) and stolen.steal_share == 0.2
+    both = combine([quiet, stolen, LoadReading()])
+    assert both.wall_s == 3.0 and both.foreign_cpu_s == 0.1 and both.steal_s == 0.4 and both.loadavg_1m == 1.2
+    assert LoadReading.from_dict(both.to_dict()) == both
+    assert describe(LoadReading()) == "machine load: not recorded"
+
+
+def test_a_run_on_a_busy_machine_says_so_in_its_tables(tmp_path):
+    out = tmp_path / "res"
+    spinner = subprocess.Popen(SPIN)
+    try:
+        time.sleep(0.3)
+        r = CliRunner().invoke(main, ["run", "--methods", "watershed", "--limit", "4", "--out", str(out),
+                                      "--threads", "1"])
+    finally:
+        spinner.kill()
+        spinner.wait()
+    assert r.exit_code == 0, r.output
+    assert "WARNING: the machine was busy" in r.output and "for orientation" in r.output
+    records = list(ResultStore(out).load())
+    assert all(rec.load["wall_s"] > 0 for rec in records)
+    table = (out / "report" / "results.md").read_text()
+    assert "WARNING: times of watershed on Synthetic were measured while other processes loaded the machine" in table
