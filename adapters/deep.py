@@ -1,5 +1,21 @@
-"""What every deep adapter shares: the variant it runs, its weights (official or seeded random),
-input checks, inference mode, and its self-description."""
+"""What every deep adapter shares: the variant it runs, its weights (official, user or seeded
+random), its implementation, input checks, the network boundary, and its self-description.
+
+Two implementations of every family give the same outputs (to about 1e-6):
+
+- ``engineered`` (the default): the same engineering for every family wherever it applies --
+  inference mode, channels-last layout, fused attention kernels, work that depends on the image
+  alone done once per image or per crop (normalisation, resizing, flipping, the network's
+  image-only first stage) and no output computed that the predictor does not use;
+- ``official``: exactly the per-click work of the official predictor (``torch.no_grad``, NCHW,
+  explicit attention, the whole input re-prepared and every network output recomputed at every
+  click, the official code's redundant resizes included), to measure what the published code costs.
+
+Every call into a network goes through ``DeepPredictor.network``: that is the "network alone"
+boundary, the same for every family and both implementations (network-resolution tensors in,
+logits at the network's input resolution out); everything else in ``predict`` is pre- and
+post-processing.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +26,22 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from torch.utils._pytree import tree_flatten, tree_map, tree_unflatten
 
-from iseg_bench.clicker import Click
-from iseg_bench.predictor import MethodInfo, Predictor
+from iseg_bench.clicker import Click, make_clicker
+from iseg_bench.files import sha256_file
+from iseg_bench.predictor import CostPhase, MethodInfo, Predictor
 from iseg_bench.protocol import Protocol
+from iseg_bench.steering import Surrogate
 
 from .nets.clicks import points_tensor
-from iseg_bench.files import sha256_file
-
+from .nets.layers import set_engineered
 from .weights import (OFFICIAL, WeightsError, WeightsSpec, checkpoint_origin, find_weights, load_into,
                       read_state_dict, seeded_init)
+
+ENGINEERED, OFFICIAL_ARITHMETIC = "engineered", "official"
+IMPLEMENTATIONS = (ENGINEERED, OFFICIAL_ARITHMETIC)
+LATER_CLICK = 5  # the click whose network work stands for "later clicks" in cost_phases
 
 
 @dataclass(frozen=True)
@@ -35,25 +57,41 @@ class Variant:
     stage: str = ""
 
 
+@dataclass
+class NetworkCall:
+    """One recorded call into a network: the function and its arguments (tensors cloned)."""
+
+    fn: Callable
+    args: tuple
+
+
 class DeepPredictor(Predictor):
     """Base of the RITM, FocalClick and EMC-Click adapters.
 
     Official weights are loaded when found (``weights=`` file or folder, ``$ISEG_BENCH_WEIGHTS``, or
     the cache); otherwise the network runs with seeded random weights and says so everywhere.
+    Subclasses implement ``infer`` (engineered) and ``infer_official`` and call every network
+    through ``network``.
     """
 
     uses_weights = True
     min_side = 16
     default_flip = False
+    phase_parts = {"first": "", "later": ""}  # what runs in each click phase, for the reports
 
-    def __init__(self, variant: str | Variant, weights: str | Path | None = None, seed: int = 0) -> None:
+    def __init__(self, variant: str | Variant, weights: str | Path | None = None, seed: int = 0,
+                 implementation: str = ENGINEERED) -> None:
         if isinstance(variant, str):
             from .variants import VARIANTS
 
             variant = VARIANTS[variant]
+        if implementation not in IMPLEMENTATIONS:
+            raise ValueError(f"unknown implementation {implementation!r}; choose one of {', '.join(IMPLEMENTATIONS)}")
         self.variant = variant
         self.name = variant.name
         self.family = variant.family
+        self.implementation = implementation
+        self.official = implementation == OFFICIAL_ARITHMETIC
         self.net = variant.build().eval()
         path = find_weights(variant.name, variant.weights, weights)
         if path is None and weights is not None and not Path(weights).is_dir():
@@ -70,10 +108,14 @@ class DeepPredictor(Predictor):
             self.weights_path = None
         for p in self.net.parameters():
             p.requires_grad_(False)
-        # channels-last layout: same arithmetic, and 3-10x faster depthwise convolutions on CPU
-        self.net = self.net.to(memory_format=torch.channels_last)
+        # engineered: channels-last (the same arithmetic; 3-10x faster depthwise convolutions on
+        # CPU), fused kernels, copy-free layouts; official: the official NCHW layout and formulations
+        self.net = self.net.to(memory_format=torch.contiguous_format if self.official else torch.channels_last)
+        set_engineered(self.net, not self.official)
         self.flip = self.default_flip
         self.image: torch.Tensor | None = None
+        self.steering: torch.Tensor | None = None
+        self.recorder: list[NetworkCall] | None = None
 
     # -- protocol and inputs --------------------------------------------------------------------
 
@@ -86,6 +128,7 @@ class DeepPredictor(Predictor):
 
     def reset(self) -> None:
         self.image = None
+        self.steering = None
 
     def set_image(self, image: np.ndarray) -> None:
         if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
@@ -95,21 +138,82 @@ class DeepPredictor(Predictor):
         if min(h, w) < self.min_side:
             raise ValueError(f"{self.name}: image {w}x{h} is smaller than the network's minimum side of "
                              f"{self.min_side} px")
-        self.image = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float() / 255.0
-        self.on_image()
+        self.steering = None
+        with self.grad_mode():
+            self.image = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float() / 255.0
+            self.on_image()
 
     def on_image(self) -> None:
-        """Per-image preparation after ``set_image`` (caches)."""
+        """Per-image preparation after ``set_image`` (state, and the engineered per-image work)."""
+
+    def steer(self, mask: np.ndarray) -> None:
+        self.steering = torch.from_numpy(np.ascontiguousarray(mask, dtype=np.float32))[None, None]
+
+    def carried(self, probs: torch.Tensor) -> torch.Tensor:
+        """The full-size probabilities the next click starts from: the prediction, or the surrogate."""
+        return probs if self.steering is None else self.steering
+
+    def grad_mode(self):
+        """``inference_mode`` (engineered) or the official code's ``no_grad``."""
+        return torch.no_grad() if self.official else torch.inference_mode()
 
     def predict(self, clicks: Sequence[Click], prev_mask: np.ndarray | None) -> np.ndarray:
         if self.image is None:
             raise RuntimeError(f"{self.name}: predict() called before set_image()")
-        with torch.inference_mode():
-            return self.infer(clicks).numpy()
+        with self.grad_mode():
+            return (self.infer_official(clicks) if self.official else self.infer(clicks)).numpy()
 
     def infer(self, clicks: Sequence[Click]) -> torch.Tensor:
-        """Probabilities (H, W) for the current image and clicks."""
+        """Probabilities (H, W) for the current image and clicks (engineered)."""
         raise NotImplementedError
+
+    def infer_official(self, clicks: Sequence[Click]) -> torch.Tensor:
+        """The same probabilities through the official predictor's per-click work."""
+        raise NotImplementedError
+
+    def layout(self, x: torch.Tensor) -> torch.Tensor:
+        """A network input in the layout of the network's weights."""
+        return x if self.official else x.contiguous(memory_format=torch.channels_last)
+
+    def network(self, fn: Callable, *args):
+        """Call into a network: the boundary of the "network alone" phase (recorded when asked)."""
+        if self.recorder is not None:
+            self.recorder.append(NetworkCall(fn, tree_map(_snapshot, args)))
+        return fn(*args)
+
+    # -- cost phases ----------------------------------------------------------------------------
+
+    def phase_params(self, phase: str) -> int:
+        """Parameters of the networks a click phase runs."""
+        return self.parameter_count()
+
+    def cost_phases(self, height: int, width: int) -> list[CostPhase]:
+        """The network calls of click 1 and of click ``LATER_CLICK``, recorded from the predictor itself
+        on a synthetic ``height`` x ``width`` frame (textured background, a disc object) with the robot
+        clicking on surrogate masks, so crops and zoom-ins are those a trained model would cause."""
+        image, gt = synthetic_frame(height, width)
+        surrogate, clicker = Surrogate(gt), make_clicker("robot", gt)
+        errors = clicker.errors(np.zeros(gt.shape, bool))
+        recorded: dict[int, list[NetworkCall]] = {}
+        self.reset()
+        self.set_image(image)
+        for k in range(1, LATER_CLICK + 1):
+            clicker.click_for(errors)
+            self.steer(surrogate.mask(k))
+            self.recorder = []
+            try:
+                self.predict(tuple(clicker.clicks), None)
+            finally:
+                recorded[k], self.recorder = self.recorder, None
+            errors = clicker.errors(surrogate.mask(k))
+        self.reset()
+        phases = []
+        for phase, k in (("first", 1), ("later", LATER_CLICK)):
+            module = ReplayModule(self.net, recorded[k])
+            shape = module.input_shape()
+            phases.append(CostPhase(phase, self.phase_parts[phase], shape[-2:], shape[0], self.phase_params(phase),
+                                    module, module.inputs, inference_mode=not self.official))
+        return phases
 
     # -- description ----------------------------------------------------------------------------
 
@@ -122,7 +226,8 @@ class DeepPredictor(Predictor):
     def describe(self) -> MethodInfo:
         return MethodInfo(name=self.name, family=self.family, weights=self.weights_id, trained=self.trained,
                           params=self.parameter_count(), input_size=self.input_size(),
-                          capabilities=self.capabilities, notes=self._weights_note(), origin=self.origin)
+                          capabilities=self.capabilities, notes=self._weights_note(), origin=self.origin,
+                          implementation=self.implementation)
 
     def _weights_note(self) -> str:
         spec = self.variant.weights
@@ -136,55 +241,82 @@ class DeepPredictor(Predictor):
         return f"user checkpoint {self.weights_path.name}: trained, origin unverified (its SHA-256 {why})"
 
 
-class PhaseModule(nn.Module):
-    """Wraps one phase's computation as a module (fvcore traces modules; timing calls it)."""
+def _snapshot(value):
+    return value.clone() if isinstance(value, torch.Tensor) else value
 
-    def __init__(self, net: nn.Module, fn: Callable[..., torch.Tensor]) -> None:
+
+class ReplayModule(nn.Module):
+    """The recorded network calls of one click, replayed from their recorded inputs: fvcore traces
+    it for FLOPs and the benchmark times it ("network alone"). Its inputs are every tensor the
+    calls received; its outputs every tensor they returned."""
+
+    def __init__(self, net: nn.Module, calls: list[NetworkCall]) -> None:
         super().__init__()
-        self.net = net
-        self.fn = fn
+        self.net = net  # registered, so the phase's parameters are the module's
+        self.calls = calls
+        self.leaves, self.spec = tree_flatten([c.args for c in calls])
+        self.positions = [i for i, leaf in enumerate(self.leaves) if isinstance(leaf, torch.Tensor)]
+        self.inputs = tuple(self.leaves[i] for i in self.positions)
 
-    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
-        return self.fn(*inputs)
+    def input_shape(self) -> tuple[int, ...]:
+        """Shape (B, C, H, W) of the first image-like input of the first call."""
+        return next(tuple(t.shape) for t in self.inputs if t.dim() == 4)
+
+    def forward(self, *tensors: torch.Tensor):
+        leaves = list(self.leaves)
+        for i, tensor in zip(self.positions, tensors):
+            leaves[i] = tensor
+        args = tree_unflatten(leaves, self.spec)
+        outputs = [call.fn(*call_args) for call, call_args in zip(self.calls, args)]
+        return tuple(t for t in tree_flatten(outputs)[0] if isinstance(t, torch.Tensor))
 
 
-def sample_clicks(height: int, width: int, count: int) -> list[tuple[float, float, bool, int]]:
-    """A fixed, representative click set for cost measurements: click 0 positive at the centre,
-    then alternating negative/positive clicks on a ring around it."""
-    rows = [(height / 2, width / 2, True, 0)]
-    for i in range(1, count):
-        angle = 2.0 * np.pi * i / max(1, count - 1)
-        rows.append((height / 2 + 0.3 * height * np.sin(angle), width / 2 + 0.3 * width * np.cos(angle), i % 2 == 0, i))
-    return [(float(int(y)), float(int(x)), p, i) for y, x, p, i in rows]
+def synthetic_frame(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """A deterministic textured frame with a disc object of radius 0.3 x the shorter side."""
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    yy, xx = np.mgrid[:height, :width]
+    gt = ((yy - height / 2) ** 2 + (xx - width / 2) ** 2 <= (0.3 * min(height, width)) ** 2).astype(np.int32)
+    image[gt == 1] = image[gt == 1] // 2 + 100
+    return image, gt
+
+
+def click_rows(clicks: Sequence[Click], scale_y: float = 1.0, scale_x: float = 1.0) -> list[tuple[float, float, bool, int]]:
+    """Clicks as ``(y, x, positive, index)`` rows, scaled."""
+    return [(c.y * scale_y, c.x * scale_x, c.is_positive, c.index) for c in clicks]
 
 
 def batch_points(rows, width: int, flip: bool) -> torch.Tensor:
-    """Points of the rows, plus their mirror image when flip TTA doubles the batch."""
+    """Points of the rows, plus their mirror image (x' = W - x - 1) when flip TTA doubles the batch."""
     lists = [rows] + ([[(y, width - x - 1, p, i) for y, x, p, i in rows]] if flip else [])
     return points_tensor(lists)
 
 
-def random_input(batch: int, channels: int, height: int, width: int) -> torch.Tensor:
-    gen = torch.Generator().manual_seed(0)
-    return channels_last(torch.rand(batch, channels, height, width, generator=gen))
+def with_flip(x: torch.Tensor, flip: bool) -> torch.Tensor:
+    """The input and, with flip TTA, its mirror image in the batch."""
+    return torch.cat([x, torch.flip(x, dims=[3])], 0) if flip else x
 
 
-LATER_CLICKS = 5  # clicks in the representative later-click state (3 positive, 2 negative)
+def flip_average(logits: torch.Tensor, flip: bool) -> torch.Tensor:
+    """Flip TTA's inverse: the mean of the logits and the un-mirrored logits of the mirror."""
+    return 0.5 * (logits[:1] + torch.flip(logits[1:], dims=[3])) if flip else logits
 
 
-def channels_last(x: torch.Tensor) -> torch.Tensor:
-    """The network input in the layout the network's weights use."""
-    return x.contiguous(memory_format=torch.channels_last)
+def logit(p: torch.Tensor) -> torch.Tensor:
+    return torch.log(p / (1 - p))
 
 
-def click_rows(clicks: Sequence[Click], scale_y: float = 1.0, scale_x: float = 1.0,
-               flip_width: int | None = None) -> list[tuple[float, float, bool, int]]:
-    """Clicks as ``(y, x, positive, index)`` rows, scaled and optionally mirrored (x' = W - x - 1)."""
-    rows = []
-    for c in clicks:
-        y, x = c.y * scale_y, c.x * scale_x
-        if flip_width is not None:
-            x = flip_width - x - 1
-        rows.append((y, x, c.is_positive, c.index))
-    return rows
+_UNSET = object()
 
+
+class CropCache:
+    """One entry: work that depends only on the image and a crop box, reused while the box repeats."""
+
+    def __init__(self) -> None:
+        self.key: object = _UNSET
+        self.value = None
+
+    def get(self, key: object, make: Callable):
+        if key != self.key:
+            self.key, self.value = key, make()
+        return self.value

@@ -197,6 +197,6 @@ def load(results_dir: str | Path, protocol_ref: str | None) -> tuple[list[Sample
                 else "results of several protocols are stored")
         raise CompareError(f"{what} in {results_dir} ({listing}); pick one by name or hash", "--protocol")
     infos = (MethodInfo.from_dict(d) for d in manifest.get("methods", {}).values())
-    used_keys = {method_key(r.method, r.weights) for r in records if r.protocol == chosen[0].hash}
-    methods = {m.name: m for m in infos if method_key(m.name, m.weights) in used_keys}
+    used_keys = {method_key(r.method, r.weights, r.implementation) for r in records if r.protocol == chosen[0].hash}
+    methods = {m.name: m for m in infos if method_key(m.name, m.weights, m.implementation) in used_keys}
     return records, chosen[0], methods

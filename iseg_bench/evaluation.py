@@ -1,7 +1,9 @@
 """The per-sample loop: the robot clicks, the method predicts (timed), the harness scores.
 
 The same loop runs every method; nothing in it depends on which method it is. Only the model
-calls are timed (``set_image`` and ``predict``); clicking, thresholding and scoring are not.
+calls are timed (``set_image`` and ``predict``); clicking, thresholding and scoring are not. A
+network with random weights is steered by surrogate masks when the protocol asks for it
+(``steering.py``, decided from the method's declared weights status, never its name).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from .clicker import make_clicker
 from .predictor import Predictor
 from .protocol import Protocol
 from .records import FIRST, LATER, METHOD_ERROR, OK
+from .steering import Surrogate, needs_steering
 
 
 class MethodOutputError(Exception):
@@ -57,9 +60,13 @@ def evaluate_sample(predictor: Predictor, image: np.ndarray, gt: np.ndarray, pro
     """Run one sample to the protocol's stopping rule; a failing method ends it as METHOD_ERROR.
 
     Early stop compares the float64 IoU with the highest threshold, as the reference loop does;
-    metrics later compare the stored float32 values (never stricter, so NoC is unaffected).
+    metrics later compare the stored float32 values (never stricter, so NoC is unaffected). A
+    steered method's prediction is checked but the surrogate mask is what the robot and the
+    scores see (and what the method is told to carry on from).
     """
     out = SampleOutcome()
+    surrogate = (Surrogate(gt) if needs_steering(protocol.untrained_control, predictor.describe().trained)
+                 else None)
     clicker = make_clicker(protocol.clicker, gt)
     shape = gt.shape
     pred = np.zeros(shape, dtype=bool)
@@ -74,11 +81,13 @@ def evaluate_sample(predictor: Predictor, image: np.ndarray, gt: np.ndarray, pro
         errors = clicker.errors(pred)
         for k in range(protocol.max_clicks):
             click = clicker.click_for(errors)
+            if surrogate is not None:
+                predictor.steer(surrogate.mask(k + 1))
             t0 = time.perf_counter()
             probs = predictor.predict(tuple(clicker.clicks), prev)
             elapsed = time.perf_counter() - t0
             probs = check_probabilities(probs, shape)
-            pred = probs > protocol.prob_threshold
+            pred = probs > protocol.prob_threshold if surrogate is None else surrogate.mask(k + 1).copy()
             pred.flags.writeable = False  # the method gets it back as prev_mask; it must not edit it
             errors = clicker.errors(pred)  # one read of the frame serves the IoU and the next click
             iou = metrics.iou_from_counts(clicker.object_pixels, errors.missed, errors.extra)

@@ -56,6 +56,7 @@ class MethodInfo:
     notes: str = ""
     source: str = ""
     origin: str = ""
+    implementation: str = ""  # deep methods: "engineered" (default) or "official" (official arithmetic)
 
     @property
     def status(self) -> str:
@@ -70,7 +71,8 @@ class MethodInfo:
         """Name as printed in tables: untrained networks and imported results are always marked."""
         if self.source:
             return f"{self.name} (imported)"
-        return self.name if self.trained is not False else f"{self.name} (untrained)"
+        name = self.name + (" [official arithmetic]" if self.implementation == "official" else "")
+        return name if self.trained is not False else f"{name} (untrained)"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -87,7 +89,8 @@ class CostPhase:
     """One phase of a method's per-click computation, runnable on its own for FLOPs and latency.
 
     ``module(*inputs)`` runs exactly the network work of one click of that phase (a torch module
-    for deep methods); ``parts`` says what runs, ``input_size`` the network input (H, W).
+    for deep methods); ``parts`` says what runs, ``input_size`` the network input (H, W);
+    ``inference_mode`` whether the method runs under ``torch.inference_mode`` (else ``no_grad``).
     """
 
     phase: str  # "first" (click 1) or "later" (every later click)
@@ -97,6 +100,7 @@ class CostPhase:
     params: int
     module: Any
     inputs: tuple
+    inference_mode: bool = True
 
 
 class Predictor(ABC):
@@ -129,6 +133,13 @@ class Predictor(ABC):
         ``prev_mask`` is the previous binary prediction as the user sees it (None at the first
         click); methods that keep their own previous probabilities may ignore it.
         """
+
+    def steer(self, mask: np.ndarray) -> None:
+        """Timing runs of untrained networks (``steering.py``): ``mask`` (bool, H x W) is what a trained
+        model would predict at the coming click. Use it wherever your control flow depends on your
+        own prediction (zoom-in, crops, the previous mask fed back) and carry it to the next click
+        as if you had predicted it. Called before ``predict``, outside the timed region; methods
+        without such state ignore it."""
 
     def cost_phases(self, height: int, width: int) -> list[CostPhase]:
         """The network work of a click on a ``height`` x ``width`` frame, per phase (none: not a network)."""

@@ -17,6 +17,11 @@ from typing import Any, Literal
 
 EarlyStop = Literal["highest-threshold", "never"]
 EARLY_STOP_POLICIES: tuple[str, ...] = ("highest-threshold", "never")
+UNTRAINED_CONTROLS: tuple[str, ...] = ("own", "gt-degraded")
+
+# Fields added after the first release enter the hash only when they differ from these defaults,
+# so every result stored before they existed keeps its key.
+_HASHED_WHEN_SET = {"untrained_control": "own"}
 
 
 class ProtocolError(ValueError):
@@ -41,6 +46,11 @@ class Protocol:
             ``None`` lets every method use its own published default.
         input_size: ``None`` lets every method resize as its paper does (e.g. EMC-Click's short
             side 384, 576 on DAVIS); an int sets the method's main input size on every dataset.
+        untrained_control: what steers a network with random weights from click to click: ``own``
+            (its own predictions, as for every other method) or ``gt-degraded`` (the ground truth
+            degraded to a realistic IoU per click, ``steering.py``), so timing runs take the zoom-ins
+            and crops a trained model would cause. Methods with weights, trained or weight-free,
+            always follow their own predictions.
         description: free text for reports; not part of the hash.
     """
 
@@ -53,6 +63,7 @@ class Protocol:
     early_stop: EarlyStop = "highest-threshold"
     flip_tta: bool | None = False
     input_size: int | None = None
+    untrained_control: str = "own"
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -73,6 +84,8 @@ class Protocol:
         _check(self.input_size is None or (isinstance(self.input_size, int) and self.input_size >= 16),
                f"input_size must be null or an integer >= 16, got {self.input_size!r}")
         _check(bool(self.name) and isinstance(self.clicker, str), "name and clicker must be non-empty strings")
+        _check(self.untrained_control in UNTRAINED_CONTROLS,
+               f"untrained_control must be one of {UNTRAINED_CONTROLS}, got {self.untrained_control!r}")
 
     @property
     def stop_threshold(self) -> float | None:
@@ -84,6 +97,9 @@ class Protocol:
         d = self.to_dict()
         d.pop("name")
         d.pop("description")
+        for key, default in _HASHED_WHEN_SET.items():
+            if d[key] == default:
+                d.pop(key)
         return d
 
     @property
@@ -118,8 +134,10 @@ class Protocol:
                 else "no early stop")
         flip = {None: "flip: method default", True: "flip TTA on", False: "flip TTA off"}[self.flip_tta]
         size = "input size: method default" if self.input_size is None else f"input size {self.input_size}px"
+        steer = ("" if self.untrained_control == "own" else
+                 f", untrained networks steered by {self.untrained_control} masks")
         return (f"protocol '{self.name}' [{self.hash}]: clicker {self.clicker}, {self.max_clicks} clicks max, "
-                f"IoU thresholds {thr}, {stop}, foreground = prob > {self.prob_threshold:g}, {flip}, {size}")
+                f"IoU thresholds {thr}, {stop}, foreground = prob > {self.prob_threshold:g}, {flip}, {size}{steer}")
 
 
 def _check(ok: bool, message: str) -> None:

@@ -2,7 +2,8 @@
 
 A record holds everything the metrics need (per-click IoU, latency, phase, the clicks) and the
 identity of what produced it. The key hashes (method, weights identity, dataset, dataset
-fingerprint, sample id, protocol hash): change any of them and the sample is evaluated anew.
+fingerprint, sample id, protocol hash, and the implementation when it is not the default): change
+any of them and the sample is evaluated anew.
 """
 
 from __future__ import annotations
@@ -21,13 +22,25 @@ STATUSES = (OK, DATA_ERROR, METHOD_ERROR)
 FIRST, LATER = "first", "later"
 
 
-def method_key(method: str, weights: str) -> str:
-    """How the manifest names one method with one set of weights."""
-    return f"{method}@{weights}"
+DEFAULT_IMPLEMENTATION = "engineered"
 
 
-def result_key(method: str, weights: str, dataset: str, fingerprint: str, sample_id: str, protocol: str) -> str:
-    blob = "\x1f".join((method, weights, dataset, fingerprint, sample_id, protocol))
+def stored_implementation(implementation: str) -> str:
+    """How records name an implementation: empty for the default one (and for methods that have
+    none), so the keys of records made before implementations were named stay the same."""
+    return "" if implementation in ("", DEFAULT_IMPLEMENTATION) else implementation
+
+
+def method_key(method: str, weights: str, implementation: str = "") -> str:
+    """How the manifest names one method with one set of weights (and a non-default implementation)."""
+    impl = stored_implementation(implementation)
+    return f"{method}@{weights}" + (f"#{impl}" if impl else "")
+
+
+def result_key(method: str, weights: str, dataset: str, fingerprint: str, sample_id: str, protocol: str,
+               implementation: str = "") -> str:
+    impl = stored_implementation(implementation)
+    blob = "\x1f".join((method, weights, dataset, fingerprint, sample_id, protocol) + ((impl,) if impl else ()))
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
@@ -49,6 +62,7 @@ class SampleRecord:
     fingerprint: str
     sample_id: str
     protocol: str
+    implementation: str = ""  # "" for the default (engineered) or none; "official" for official arithmetic
     status: str = OK
     error: str = ""
     height: int = 0
@@ -66,8 +80,9 @@ class SampleRecord:
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"unknown record status {self.status!r}")
+        self.implementation = stored_implementation(self.implementation)
         expected = result_key(self.method, self.weights, self.dataset, self.fingerprint, self.sample_id,
-                              self.protocol)
+                              self.protocol, self.implementation)
         if self.key and self.key != expected:
             raise ValueError(f"record key {self.key} does not match its content (expected {expected})")
         self.key = expected

@@ -96,7 +96,7 @@ def write_report(report: Report, manifest: dict) -> list[Path]:
                   "over samples until each threshold", "first_click_s / later_click_s": "median seconds"},
         "results": [r.to_dict() for r in rows],
         "methods": {key: manifest.get("methods", {}).get(key)
-                    for key in dict.fromkeys(method_key(r.method, r.weights) for r in rows)},
+                    for key in dict.fromkeys(method_key(r.method, r.weights, r.implementation) for r in rows)},
         "datasets": {r.fingerprint: manifest.get("datasets", {}).get(r.fingerprint) for r in rows},
         "environment": (manifest.get("runs") or [{}])[-1].get("environment"),
     }

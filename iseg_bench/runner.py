@@ -106,7 +106,8 @@ def run(plan: RunPlan, progress: bool = True, echo: Callable[[str], None] = prin
         for d, ds in enumerate(datasets):
             ids = ds.ids[: plan.limit] if plan.limit else ds.ids
             for index, sid in enumerate(ids):
-                record = SampleRecord(info.name, info.weights, ds.name, ds.fingerprint, sid, protocol.hash)
+                record = SampleRecord(info.name, info.weights, ds.name, ds.fingerprint, sid, protocol.hash,
+                                      info.implementation)
                 if record.key in done:
                     outcome.counts["skipped"] += 1
                 else:

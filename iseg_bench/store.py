@@ -115,7 +115,7 @@ class ResultStore:
         if protocol is not None:
             manifest["protocols"][protocol_hash] = protocol
         if method is not None:
-            manifest["methods"][method_key(method["name"], method["weights"])] = method
+            manifest["methods"][method_key(method["name"], method["weights"], method.get("implementation", ""))] = method
         if dataset is not None:
             manifest["datasets"][dataset["fingerprint"]] = dataset
         if run is not None:

@@ -41,6 +41,7 @@ class ResultRow:
     label: str
     status: str
     weights: str
+    implementation: str  # "" for the default implementation (or none), "official" for official arithmetic
     dataset: str
     fingerprint: str
     protocol: str
@@ -102,6 +103,7 @@ def summarize_group(records: list[SampleRecord], protocol: Protocol, info: Metho
         label=info.label if info else first.method,
         status=info.status if info else "unknown",
         weights=first.weights,
+        implementation=first.implementation,
         dataset=first.dataset,
         fingerprint=first.fingerprint,
         protocol=first.protocol,
@@ -128,14 +130,14 @@ def summarize(records: Iterable[SampleRecord], protocol: Protocol,
               methods: dict[str, MethodInfo] | None = None) -> list[ResultRow]:
     """Rows for every (method, weights, dataset, fingerprint) under ``protocol``, in first-seen order.
 
-    ``methods`` maps ``method_key(name, weights)`` to the method's description.
+    ``methods`` maps ``method_key(name, weights, implementation)`` to the method's description.
     """
     groups: dict[tuple, list[SampleRecord]] = defaultdict(list)
     for r in records:
         if r.protocol == protocol.hash:
-            groups[(r.method, r.weights, r.dataset, r.fingerprint)].append(r)
+            groups[(r.method, r.weights, r.implementation, r.dataset, r.fingerprint)].append(r)
     methods = methods or {}
-    return [summarize_group(g, protocol, methods.get(method_key(key[0], key[1]))) for key, g in groups.items()]
+    return [summarize_group(g, protocol, methods.get(method_key(*key[:3]))) for key, g in groups.items()]
 
 
 def per_sample(records: Iterable[SampleRecord], protocol: Protocol) -> list[dict]:

@@ -95,29 +95,41 @@ def test_emc_predictor_equals_the_official_call_sequence(small_sample):
 
 
 class _SquareNet(torch.nn.Module):
-    """A stand-in network: logits +10 inside a fixed box of the input, -10 outside; records inputs."""
+    """A stand-in RITM network: logits +10 inside a fixed box of the input, -10 outside; records the
+    input size (batch, height, width) and points of every call, in both implementations' entries."""
 
     def __init__(self, box) -> None:
         super().__init__()
         self.box, self.inputs = box, []
 
-    def forward(self, x, points):
-        self.inputs.append((tuple(x.shape), points.clone()))
+    def _logits(self, x, points):
+        self.inputs.append(((x.shape[0], *x.shape[-2:]), points.clone()))
         y0, y1, x0, x1 = self.box
         logits = torch.full((x.shape[0], 1, *x.shape[-2:]), -10.0)
         logits[:, :, y0:y1, x0:x1] = 10.0
+        return logits
+
+    def forward(self, x, points):  # the official contract
+        logits = self._logits(x, points)
         return {"instances": logits, "instances_aux": logits}
 
+    def image_stage(self, image):
+        return None
 
-def test_ritm_zooms_in_from_the_second_click_and_flips(monkeypatch):
-    predictor = load_predictor("ritm")
+    def logits(self, image, prev, points, stage=None):
+        return self._logits(image, points)
+
+
+@pytest.mark.parametrize("implementation", ["engineered", "official"])
+def test_ritm_zooms_in_from_the_second_click_and_flips(implementation):
+    predictor = METHODS.get("ritm")("ritm-hrnet18s", implementation=implementation)
     predictor.prepare(Protocol(flip_tta=True), "GrabCut")
     image = np.zeros((240, 320, 3), np.uint8)
     predictor.set_image(image)
     predictor.net = _SquareNet((100, 150, 120, 200))
     first = predictor.predict(clicks_of((120, 150, True)), None)
     shape, points = predictor.net.inputs[-1]
-    assert shape == (2, 4, 240, 320)  # click 1: native resolution, with its mirror
+    assert shape == (2, 240, 320)  # click 1: native resolution, with its mirror
     assert points[1, 0, 1].item() == 320 - 150 - 1  # x' = W - x - 1
     assert (first > 0.5).sum() == 50 * 80
     predictor.predict(clicks_of((120, 150, True), (10, 10, False)), None)
@@ -131,25 +143,34 @@ class _FocalStub(torch.nn.Module):
     """FocalClick stand-in: the coarse mask is a centred square of the target crop whose size
     follows the number of clicks; the refiner answers +5 (foreground) everywhere."""
 
-    def forward(self, x, points):
+    def forward(self, x, points):  # the official contract
+        logits, feature = self.coarse(x, None, points)
+        return {"instances": logits, "instances_aux": logits, "feature": feature}
+
+    def image_stage(self, image):
+        return None
+
+    def coarse(self, image, prev, points, stage=None):
         n = int((points[0, :, 2] >= 0).sum())
-        s = x.shape[-1]
+        s = image.shape[-1]
         half = s // 8 + n
-        logits = torch.full((x.shape[0], 1, s, s), -10.0)
+        logits = torch.full((image.shape[0], 1, s, s), -10.0)
         logits[:, :, s // 2 - half:s // 2 + half, s // 2 - half:s // 2 + half] = 10.0
-        return {"instances": logits, "instances_aux": logits, "feature": torch.zeros(x.shape[0], 8, s // 4, s // 4)}
+        return logits, torch.zeros(image.shape[0], 8, s // 4, s // 4)
 
     def refine(self, crop, points, feature, logits, box):
-        return {"instances_refined": torch.full((1, 1, *crop.shape[-2:]), 5.0)}
+        full = torch.full((1, 1, *crop.shape[-2:]), 5.0)
+        return {"instances_refined": full, "instances_coarse": full}
 
 
-def test_focalclick_changes_only_the_focus_crop_after_ten_clicks(monkeypatch):
+@pytest.mark.parametrize("implementation", ["engineered", "official"])
+def test_focalclick_changes_only_the_focus_crop_after_ten_clicks(monkeypatch, implementation):
     import iseg_bench.adapters.focalclick.predictor as module
 
     boxes = []
     real = module.focus_crop
     monkeypatch.setattr(module, "focus_crop", lambda *a: boxes.append(real(*a)) or boxes[-1])
-    predictor = load_predictor("focalclick-hrnet18s-s2")
+    predictor = METHODS.get("focalclick")("focalclick-hrnet18s-s2", implementation=implementation)
     predictor.prepare(Protocol(), "GrabCut")
     predictor.set_image(np.zeros((200, 300, 3), np.uint8))
     predictor.net = _FocalStub()

@@ -1,6 +1,14 @@
 """FocalClick's predictor as ClickSEG ships it (reference/protocol.md §4.3): target crop 1.4 without
 resizing inside the zoom-in, a 256x256 square segmentor input, the focus crop 1.4 around the last
-click refined at 256, and from the 11th click on only the focus crop changes."""
+click refined at 256, and from the 11th click on only the focus crop changes.
+
+Engineered: the image is normalised once per image; the target crop's image channels (resized,
+mirrored) and the segmentor's image-only first stage are kept while the target box stays the same;
+the auxiliary output is not upsampled. Official arithmetic: the 4-channel crop is resized and
+normalised inside the network at every click, both outputs are upsampled, the coarse map is
+resized back twice and the official code's visualisation maps of the refiner are computed, as
+ClickSEG's ``FocalPredictor`` does.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +17,12 @@ from collections.abc import Sequence
 import torch
 
 from iseg_bench.clicker import Click
-from iseg_bench.predictor import Capabilities, CostPhase
+from iseg_bench.predictor import Capabilities
 
-from ..deep import (LATER_CLICKS, DeepPredictor, PhaseModule, batch_points, channels_last, click_rows, random_input,
-                    sample_clicks)
+from ..deep import CropCache, DeepPredictor, batch_points, click_rows, flip_average, logit, with_flip
 from ..geometry import box_in_crop, focus_crop, object_roi, point_in_box, to_roi
 from ..nets.clicks import points_tensor
-from ..nets.layers import resize
-
-
-
-def _logit(p: torch.Tensor) -> torch.Tensor:
-    return torch.log(p / (1 - p))
+from ..nets.layers import normalize_image, resize
 
 
 class FocalClickPredictor(DeepPredictor):
@@ -32,6 +34,7 @@ class FocalClickPredictor(DeepPredictor):
     min_crop = 10
     zoom_threshold = 0.49
     coarse_until = 10  # after this many clicks the coarse map is kept and only the focus crop changes
+    phase_parts = {"first": "segmentor + refiner", "later": "segmentor + refiner"}
 
     def configure_size(self, input_size: int | None, dataset: str) -> None:
         self.size = input_size or 256
@@ -43,94 +46,116 @@ class FocalClickPredictor(DeepPredictor):
         self.prev_probs = torch.zeros_like(self.image[:, :1])
         self.roi = None
         self.zoom_probs = None
+        if not self.official:  # per-image work, done once
+            self.image_n = normalize_image(self.image)
+            self.crop_cache = CropCache()
 
-    def _target_crop(self, x: torch.Tensor, clicks: Sequence[Click]):
+    def _target_box(self, clicks: Sequence[Click]):
         """ClickSEG's zoom-in: from click 2 on, the box of the last mask (plus positive clicks) x1.4,
         recomputed at every click and cropped without resizing. An empty mask keeps the old box
-        for the inverse mapping but crops nothing this time (as the official transform does)."""
-        rows = click_rows(clicks)
+        for the paste-back but crops nothing this time (as the official transform does)."""
         if len(clicks) <= 1 or self.zoom_probs is None:
-            return x, rows
+            return None
         mask = (self.zoom_probs > self.zoom_threshold)[0, 0].numpy()
         if not mask.any():
-            return x, rows
-        positives = [(c.y, c.x) for c in clicks if c.is_positive]
-        self.roi = object_roi(mask, positives, self.target_ratio, self.min_crop)
-        r0, r1, c0, c1 = self.roi
-        crop = x[:, :, r0:r1 + 1, c0:c1 + 1]
-        h, w = crop.shape[-2:]
-        return crop, [(*to_roi(y, xx, self.roi, h, w), p, i) for y, xx, p, i in rows]
+            return None
+        self.roi = object_roi(mask, [(c.y, c.x) for c in clicks if c.is_positive], self.target_ratio, self.min_crop)
+        return self.roi
 
-    def _paste(self, probs: torch.Tensor) -> torch.Tensor:
-        """The coarse probabilities back on the full image: zero outside the box."""
+    def _square(self, x: torch.Tensor, box) -> torch.Tensor:
+        """The target crop (or the whole image) resized to the segmentor's square input."""
+        if box is not None:
+            r0, r1, c0, c1 = box
+            x = x[:, :, r0:r1 + 1, c0:c1 + 1]
+        return resize(x, (self.size, self.size))
+
+    def _points(self, clicks: Sequence[Click], box) -> torch.Tensor:
+        h, w = self.image.shape[-2:] if box is None else (box[1] - box[0] + 1, box[3] - box[2] + 1)
+        rows = click_rows(clicks)
+        if box is not None:
+            rows = [(*to_roi(y, x, box, h, w), p, i) for y, x, p, i in rows]
+        s = self.size
+        return batch_points([(y * s / h, x * s / w, p, i) for y, x, p, i in rows], s, self.flip)
+
+    def _global_roi(self):
+        """The target box with exclusive upper bounds, or the whole image."""
+        if self.roi is None:
+            h, w = self.image.shape[-2:]
+            return 0, h, 0, w
+        r0, r1, c0, c1 = self.roi
+        return r0, r1 + 1, c0, c1 + 1
+
+    def _coarse(self, probs: torch.Tensor, box) -> torch.Tensor:
+        """The segmentor's probabilities back on the full image: resized to the crop, then pasted into
+        zeros inside the target box (resized to it when the crop was not the box: an empty mask kept
+        the old box). The official inverse resizes to the box even when the sizes already agree."""
+        crop = self.image.shape[-2:] if box is None else (box[1] - box[0] + 1, box[3] - box[2] + 1)
+        probs = resize(probs, crop)
         if self.roi is None:
             return probs
         r0, r1, c0, c1 = self.roi
-        if probs.shape[-2:] != (r1 - r0 + 1, c1 - c0 + 1):
-            probs = resize(probs, (r1 - r0 + 1, c1 - c0 + 1))
+        size = (r1 - r0 + 1, c1 - c0 + 1)
         full = torch.zeros_like(self.prev_probs)
-        full[:, :, r0:r1 + 1, c0:c1 + 1] = probs
+        full[:, :, r0:r1 + 1, c0:c1 + 1] = resize(probs, size) if self.official or crop != size else probs
         return full
 
-    def _refine_focus(self, clicks: Sequence[Click], box: tuple[int, int, int, int], global_roi, feature, logits):
-        """Refined logits of the focus box ``(y1, y2, x1, x2)``, at the box's size."""
+    def _focus(self, clicks: Sequence[Click], coarse_logits: torch.Tensor):
+        """The focus box ``(y1, y2, x1, x2)``, its refiner inputs (image crop, points, RoI), or None
+        when the box is empty (ClickSEG would crash; EMC-Click's copy skips the refiner)."""
+        last = clicks[-1]
+        steer = self.steering if self.steering is not None else coarse_logits
+        box = focus_crop(steer[0, 0].numpy(), self.prev_probs[0, 0].numpy(), self._global_roi(),
+                         last.y, last.x, self.focus_ratio)
         y1, y2, x1, x2 = box
+        if not (y2 > y1 and x2 > x1):
+            return box, None
         s = self.size
-        fy1, fy2, fx1, fx2 = box_in_crop(box, global_roi, s)
-        focus_image = resize(self.image[:, :, y1:y2, x1:x2], (s, s))
+        fy1, fy2, fx1, fx2 = box_in_crop(box, self._global_roi(), s)
+        image = resize(self.image[:, :, y1:y2, x1:x2], (s, s))
         rows = [(*point_in_box(c.y, c.x, box, s), c.is_positive, 0) for c in clicks]
         roi = torch.tensor([[0.0, fx1, fy1, fx2, fy2]], dtype=torch.float32)
-        refined = self.net.refine(channels_last(focus_image), points_tensor([rows]), feature, logits, roi)
-        refined = refined["instances_refined"]
-        return resize(refined, (y2 - y1, x2 - x1))
+        return box, (self.layout(image), points_tensor([rows]), roi)
+
+    def _combine(self, clicks, coarse_logits: torch.Tensor, box, refined: torch.Tensor | None) -> torch.Tensor:
+        """Refined logits pasted into the coarse (or, after 10 clicks, the previous) logits."""
+        base = logit(self.prev_probs) if len(clicks) > self.coarse_until else coarse_logits
+        if refined is not None:
+            y1, y2, x1, x2 = box
+            base[:, :, y1:y2, x1:x2] = resize(refined, (y2 - y1, x2 - x1))
+        probs = torch.sigmoid(base)
+        self.prev_probs = self.zoom_probs = self.carried(probs)
+        return probs[0, 0]
 
     def infer(self, clicks: Sequence[Click]) -> torch.Tensor:
-        h_img, w_img = self.image.shape[-2:]
-        crop, rows = self._target_crop(torch.cat([self.image, self.prev_probs], 1), clicks)
-        crop_h, crop_w = crop.shape[-2:]
-        r = self.roi
-        global_roi = (r[0], r[1] + 1, r[2], r[3] + 1) if r is not None else (0, h_img, 0, w_img)
-        s = self.size
-        x = resize(crop, (s, s))
-        lists = [[(y * (s / crop_h), xx * (s / crop_w), p, i) for y, xx, p, i in rows]]
-        if self.flip:  # the coarse pass is flip-averaged; the refiner sees the unflipped half
-            lists.append([(y, s - xx - 1, p, i) for y, xx, p, i in lists[0]])
-            x = torch.cat([x, torch.flip(x, dims=[3])], 0)
-        out = self.net(channels_last(x), points_tensor(lists))
-        logits = out["instances"]
-        averaged = 0.5 * (logits[:1] + torch.flip(logits[1:], dims=[3])) if self.flip else logits
-        coarse = self._paste(resize(torch.sigmoid(averaged), (crop_h, crop_w)))
-        coarse_logits = _logit(coarse)
+        box = self._target_box(clicks)
 
-        last = clicks[-1]
-        box = focus_crop(coarse_logits[0, 0].numpy(), self.prev_probs[0, 0].numpy(), global_roi,
-                         last.y, last.x, self.focus_ratio)
-        base = _logit(self.prev_probs) if len(clicks) > self.coarse_until else coarse_logits
-        y1, y2, x1, x2 = box
-        if y2 > y1 and x2 > x1:  # an empty focus box would crash ClickSEG; EMC-Click's copy skips it
-            base[:, :, y1:y2, x1:x2] = self._refine_focus(clicks, box, global_roi, out["feature"][:1], logits[:1])
-        self.prev_probs = torch.sigmoid(base)
-        self.zoom_probs = self.prev_probs
-        return self.prev_probs[0, 0]
+        def image_part():  # the target crop's image channels and the segmentor's first stage, kept per box
+            rgb = self.layout(with_flip(self._square(self.image_n, box), self.flip))
+            return rgb, self.network(self.net.image_stage, rgb)
 
-    def cost_phases(self, height: int, width: int) -> list[CostPhase]:
-        """Every click runs the segmentor on the target crop and the refiner on the focus crop,
-        both at ``size`` x ``size`` (the focus box here: the central half of the target crop)."""
-        s = self.size
-        b = 2 if self.flip else 1
-        net = self.net
+        rgb, stage = self.crop_cache.get(box, image_part)
+        prev = self.layout(with_flip(self._square(self.prev_probs, box), self.flip))
+        logits, feature = self.network(self.net.coarse, rgb, prev, self._points(clicks, box), stage)
+        coarse_logits = logit(self._coarse(torch.sigmoid(flip_average(logits, self.flip)), box))
+        focus, refine_inputs = self._focus(clicks, coarse_logits)
+        refined = None
+        if refine_inputs is not None:  # the coarse pass is flip-averaged; the refiner sees the unflipped half
+            image, points, roi = refine_inputs
+            refined = self.network(self.net.refine, image, points, feature[:1], logits[:1], roi)["instances_refined"]
+        return self._combine(clicks, coarse_logits, focus, refined)
 
-        def click(x, pts, focus, focus_pts, box):
-            out = net(x, pts)
-            return net.refine(focus, focus_pts, out["feature"][:1], out["instances"][:1], box)["instances_refined"]
-
-        module = PhaseModule(net, click)
-        params = self.parameter_count()
-        phases = []
-        for phase, count in (("first", 1), ("later", LATER_CLICKS)):
-            rows = sample_clicks(s, s, count)
-            inputs = (random_input(b, 4, s, s), batch_points(rows, s, self.flip), random_input(1, 3, s, s),
-                      points_tensor([[(y, x, p, 0) for y, x, p, _ in rows]]),
-                      torch.tensor([[0.0, s / 4, s / 4, 3 * s / 4, 3 * s / 4]]))
-            phases.append(CostPhase(phase, "segmentor + refiner", (s, s), b, params, module, inputs))
-        return phases
+    def infer_official(self, clicks: Sequence[Click]) -> torch.Tensor:
+        box = self._target_box(clicks)
+        x = with_flip(self._square(torch.cat([self.image, self.prev_probs], 1), box), self.flip)
+        out = self.network(self.net, x, self._points(clicks, box))
+        logits = resize(out["instances"], x.shape[-2:])  # the official predictor resizes to the same size
+        coarse_logits = logit(self._coarse(torch.sigmoid(flip_average(logits, self.flip)), box))
+        focus, refine_inputs = self._focus(clicks, coarse_logits)
+        refined = None
+        if refine_inputs is not None:
+            image, points, roi = refine_inputs
+            result = self.network(self.net.refine, image, points, out["feature"][:1], logits[:1], roi)
+            refined = result["instances_refined"]
+            # the official predictor's visualisation maps, computed at every click
+            _ = torch.sigmoid(result["instances_coarse"]).numpy() * 255, torch.sigmoid(refined).numpy() * 255
+        return self._combine(clicks, coarse_logits, focus, refined)

@@ -29,7 +29,14 @@ def _from_tokens(t: torch.Tensor, h: int, w: int) -> torch.Tensor:
 
 
 class MaskCorrection(nn.Module):
-    """``mid`` channels (64 for C64, 96 for C96), ``corr`` templates per polarity, 4 attention heads."""
+    """``mid`` channels (64 for C64, 96 for C96), ``corr`` templates per polarity, 4 attention heads.
+
+    ``engineered``: correlation as one pixel-major matrix product and attention through
+    ``scaled_dot_product_attention`` (same arithmetic, faster); off, the official formulation
+    (a grouped convolution per polarity, ``nn.MultiheadAttention`` called as a module).
+    """
+
+    engineered = True
 
     def __init__(self, feature_dims: int, mid: int, corr: int, heads: int = 4, spatial_scale: float = 0.25) -> None:
         super().__init__()
@@ -135,10 +142,38 @@ class MaskCorrection(nn.Module):
         ``context`` is ``image_context(image, feature)`` when the caller keeps it per image.
         """
         fused = self._fuse(image, click_disks, logits, feature, context)
-        b, c, h, w = fused.shape
         with torch.no_grad():
             pos_idx, neg_idx = self.select_templates(fused.detach(), points, sq_dist)
+        if self.engineered:
+            fused, corr = self._correlate_and_attend(fused, pos_idx, neg_idx)
+        else:
+            fused, corr = self._correlate_and_attend_official(fused, pos_idx, neg_idx)
+        x = self.all_fusion(torch.cat([fused, corr], dim=1))
+        return self.refine_pred(self.refine_fusion2(self.refine_fusion1(x)))
 
+    def _correlate_and_attend_official(self, fused: torch.Tensor, pos_idx: torch.Tensor, neg_idx: torch.Tensor):
+        """Eq. 5-9 as the official code computes them: per polarity, the templates' query vectors
+        as the kernels of a grouped 1x1 convolution over the key map, then the shared block; the
+        attention through the ``nn.MultiheadAttention`` module (sequence first)."""
+        b, c, h, w = fused.shape
+        q, k = self.feature_convq(fused), self.feature_convk(fused)
+        q_tokens = q.flatten(2).transpose(1, 2)
+        maps = []
+        for idx in (pos_idx, neg_idx):
+            kernels = torch.gather(q_tokens, 1, idx.unsqueeze(-1).expand(b, -1, c))  # (B, K, C)
+            corr = F.conv2d(k.reshape(1, b * c, h, w), kernels.reshape(b * self.corr, c, 1, 1), groups=b)
+            maps.append(self.corr_conv(corr.view(b, self.corr, h, w)))
+        corr = self.corr_fusion(torch.cat(maps, dim=1))
+        tokens = fused.flatten(2).permute(2, 0, 1)  # (HW, B, C)
+        idx = torch.cat([pos_idx, neg_idx], dim=-1)
+        templates = torch.gather(fused.flatten(2), 2, idx.unsqueeze(1).expand(b, c, -1)).permute(2, 0, 1)
+        attended = self.cross_attention(tokens, templates, templates)[0]
+        return fused + attended.permute(1, 2, 0).reshape(b, c, h, w), corr
+
+    def _correlate_and_attend(self, fused: torch.Tensor, pos_idx: torch.Tensor, neg_idx: torch.Tensor):
+        """The same Eq. 5-9, engineered: one pixel-major matrix product for both polarities and the
+        batch, the shared block on both at once, fused attention."""
+        b, c, h, w = fused.shape
         # click-guided correlation: the templates' query vectors as 1x1 kernels over the key map,
         # computed pixel-major (channels-last) so the following convolutions run on their fast path;
         # both polarities go through the shared block in one batch
@@ -154,7 +189,4 @@ class MaskCorrection(nn.Module):
         # click-guided attention: every pixel attends to the 2K templates
         tokens = _tokens(fused)
         templates = torch.gather(tokens, 1, idx.unsqueeze(-1).expand(b, -1, c))
-        fused = fused + _from_tokens(self.attend(tokens, templates), h, w)
-
-        x = self.all_fusion(torch.cat([fused, corr], dim=1))
-        return self.refine_pred(self.refine_fusion2(self.refine_fusion1(x)))
+        return fused + _from_tokens(self.attend(tokens, templates), h, w), corr

@@ -200,9 +200,16 @@ class HRNetOCR(nn.Module):
     def _new_branch(cin: int, cout: int) -> nn.Sequential:
         return nn.Sequential(nn.Sequential(nn.Conv2d(cin, cout, 3, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()))
 
-    def forward(self, image: torch.Tensor, click_features: torch.Tensor | None = None):
-        """(logits, aux logits, OCR feature), all at stride 4 of ``image``."""
-        x = self.relu(self.bn1(self.conv1(image)))
+    def stem(self, image: torch.Tensor) -> torch.Tensor:
+        """The first conv of the stem sees the image alone (clicks are added after it): reusable
+        while the image input repeats."""
+        return self.relu(self.bn1(self.conv1(image)))
+
+    def forward(self, image: torch.Tensor, click_features: torch.Tensor | None = None,
+                stem: torch.Tensor | None = None):
+        """(logits, aux logits, OCR feature), all at stride 4 of ``image``; ``stem`` is
+        ``stem(image)`` when the caller kept it."""
+        x = self.stem(image) if stem is None else stem
         if click_features is not None:
             x = x + click_features
         x = self.layer1(self.relu(self.bn2(self.conv2(x))))

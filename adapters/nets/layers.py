@@ -114,6 +114,14 @@ class SepConv2BNReLU(nn.Module):
         return self.activation(self.norm2(y))
 
 
+def set_engineered(net: nn.Module, on: bool) -> None:
+    """Switch every block of ``net`` that has an engineered formulation (fused kernels, copy-free
+    layouts) to it, or back to the official formulation; the arithmetic is the same either way."""
+    for module in net.modules():
+        if hasattr(type(module), "engineered"):
+            module.engineered = on
+
+
 def click_map_transform(in_channels: int) -> nn.Sequential:
     """Conv1S: 1x1 conv -> LeakyReLU(0.2) -> 3x3 stride-2 conv -> scale, added to the HRNet stem."""
     return nn.Sequential(

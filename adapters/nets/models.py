@@ -1,9 +1,12 @@
 """The complete networks of RITM, FocalClick and EMC-Click, with the official module layout.
 
-Inputs follow the official convention: a 4-channel tensor (RGB in [0, 1] and the previous
-probability map) and the points tensor of ``clicks.points_tensor``. Each network also exposes the
-steps its predictor needs separately (EMC-Click: ``encode`` on the first click, ``correct``
-afterwards), so no work is done twice.
+``forward`` is the official contract: a 4-channel tensor (RGB in [0, 1] and the previous
+probability map) and the points tensor of ``clicks.points_tensor``, normalising inside and
+returning every output the official network returns (the official-arithmetic predictors call it).
+Each network also exposes the lean steps the engineered predictors call: an already normalised
+image, only the outputs the predictor uses, and the image-only part (``image_stage``) separate so
+it can be reused while the image input repeats (EMC-Click: ``encode`` on the first click,
+``correct`` afterwards).
 """
 
 from __future__ import annotations
@@ -24,6 +27,11 @@ from .segformer import MIT, SegFormer
 
 REFINE_RADIUS = 5
 
+
+
+def _half(x: torch.Tensor) -> torch.Tensor:
+    """FocalClick S1's half-resolution segmentor input."""
+    return F.interpolate(x, scale_factor=0.5, mode="bilinear", align_corners=True)
 
 
 def _split_input(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -55,13 +63,26 @@ class RITMNet(nn.Module):
         self.maps_transform = click_map_transform(3)
         self.feature_extractor = HRNetOCR(size.width, size.ocr_width, size.small)
 
+    def _click_features(self, prev: torch.Tensor, points: torch.Tensor, size) -> torch.Tensor:
+        disks = disk_maps(squared_distance_maps(points, *size), self.radius)
+        return self.maps_transform(torch.cat([prev, disks], 1))
+
     def forward(self, x: torch.Tensor, points: torch.Tensor) -> dict[str, torch.Tensor]:
         image, prev = _split_input(x)
-        disks = disk_maps(squared_distance_maps(points, *image.shape[-2:]), self.radius)
-        maps = torch.cat([prev, disks], 1)
-        logits, aux, _ = self.feature_extractor(image, self.maps_transform(maps))
+        logits, aux, _ = self.feature_extractor(image, self._click_features(prev, points, image.shape[-2:]))
         size = image.shape[-2:]
         return {"instances": resize(logits, size), "instances_aux": resize(aux, size)}
+
+    def image_stage(self, image: torch.Tensor) -> torch.Tensor:
+        """The image-only stem of a normalised image."""
+        return self.feature_extractor.stem(image)
+
+    def logits(self, image: torch.Tensor, prev: torch.Tensor, points: torch.Tensor,
+               stage: torch.Tensor | None = None) -> torch.Tensor:
+        """Object logits at the input size from a normalised image (``stage``: its kept image stage)."""
+        size = image.shape[-2:]
+        logits, _, _ = self.feature_extractor(image, self._click_features(prev, points, size), stage)
+        return resize(logits, size)
 
 
 class FocalClickNet(nn.Module):
@@ -89,20 +110,41 @@ class FocalClickNet(nn.Module):
             self.feature_extractor = HRNetOCR(size.width, size.ocr_width, size.small)
             self.refiner = FocalRefiner(2 * size.ocr_width)
 
+    def _maps(self, prev: torch.Tensor, points: torch.Tensor, size) -> torch.Tensor:
+        maps = torch.cat([prev, disk_maps(squared_distance_maps(points, *size), self.radius)], 1)
+        return _half(maps) if self.stage == "s1" else maps
+
+    def _segment(self, image: torch.Tensor, maps: torch.Tensor, stage: torch.Tensor | None):
+        """(logits, aux logits, feature) at the segmentor's stride."""
+        if self.is_segformer:
+            logits, feature = self.feature_extractor(image, maps, stage)
+            return logits, logits, feature
+        return self.feature_extractor(image, self.maps_transform(maps), stage)
+
     def forward(self, x: torch.Tensor, points: torch.Tensor) -> dict[str, torch.Tensor]:
         """Coarse logits at the input size and the segmentor feature (official ``net(x, points)``)."""
         image, prev = _split_input(x)
         size = image.shape[-2:]
-        maps = torch.cat([prev, disk_maps(squared_distance_maps(points, *size), self.radius)], 1)
-        if self.stage == "s1":
-            image = F.interpolate(image, scale_factor=0.5, mode="bilinear", align_corners=True)
-            maps = F.interpolate(maps, scale_factor=0.5, mode="bilinear", align_corners=True)
-        if self.is_segformer:
-            logits, feature = self.feature_extractor(image, maps)
-            aux = logits
-        else:
-            logits, aux, feature = self.feature_extractor(image, self.maps_transform(maps))
+        logits, aux, feature = self._segment(_half(image) if self.stage == "s1" else image,
+                                             self._maps(prev, points, size), None)
         return {"instances": resize(logits, size), "instances_aux": resize(aux, size), "feature": feature}
+
+    def image_stage(self, image: torch.Tensor) -> torch.Tensor:
+        """The image-only part of the segmentor (HRNet stem, or MiT stage 1) of a normalised image."""
+        image = _half(image) if self.stage == "s1" else image
+        if self.is_segformer:
+            return self.feature_extractor.backbone.first_stage(image)
+        return self.feature_extractor.stem(image)
+
+    def coarse(self, image: torch.Tensor, prev: torch.Tensor, points: torch.Tensor,
+               stage: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(coarse logits at the input size, feature) from a normalised image (``stage``: its kept
+        ``image_stage``); the auxiliary output, which the predictor never uses, is not upsampled."""
+        size = image.shape[-2:]
+        # with a kept stage the image itself is not read again
+        segment_input = image if stage is not None or self.stage != "s1" else _half(image)
+        logits, _, feature = self._segment(segment_input, self._maps(prev, points, size), stage)
+        return resize(logits, size), feature
 
     def refine(self, crop: torch.Tensor, crop_points: torch.Tensor, feature: torch.Tensor,
                coarse_logits: torch.Tensor, box: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -144,7 +186,8 @@ class EMCNet(nn.Module):
 
     def encode(self, image: torch.Tensor, points: torch.Tensor) -> dict[str, torch.Tensor]:
         """Base network on click #0: logits and aux logits (stride 4) and the feature."""
-        first_disk = disk_maps(squared_distance_maps(first_click_only(points), *image.shape[-2:]), REFINE_RADIUS)[:, :1]
+        first_disk = disk_maps(squared_distance_maps(first_click_only(points), *image.shape[-2:]),
+                               REFINE_RADIUS)[:, :1]
         if self.is_segformer:
             logits, feature = self.feature_extractor(image, first_disk)
             aux = logits
@@ -153,12 +196,27 @@ class EMCNet(nn.Module):
         return {"instances_lr": logits, "instances_aux_lr": aux, "feature": feature}
 
     def correct(self, image: torch.Tensor, points: torch.Tensor, feature: torch.Tensor,
-                logits_lr: torch.Tensor, projected: torch.Tensor | None = None) -> torch.Tensor:
-        """Correction network: new logits at 1/4 of ``image`` from all clicks (``projected``: the
-        cached ``refiner.project_feature(feature)``)."""
+                logits_lr: torch.Tensor, context: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+        """Correction network: new logits at 1/4 of ``image`` (normalised) from all clicks
+        (``context``: the kept ``refiner.image_context(image, feature)``)."""
         sq = squared_distance_maps(points, *image.shape[-2:])
         return self.refiner(image, disk_maps(sq, REFINE_RADIUS), feature, resize(logits_lr, image.shape[-2:]),
-                            points, sq, projected)
+                            points, sq, context)
+
+    def first_click(self, image: torch.Tensor, points: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        """Engineered click 1 on a normalised image: the base network, the image-only context of the
+        correction network and the correction; (logits at the input size, the state later clicks keep)."""
+        enc = self.encode(image, points)
+        context = self.refiner.image_context(image, enc["feature"])
+        logits_lr = self.correct(image, points, enc["feature"], enc["instances_lr"], context)
+        state = {"feature": enc["feature"], "logits_lr": logits_lr, "context": context}
+        return resize(logits_lr, image.shape[-2:]), state
+
+    def later_click(self, image: torch.Tensor, points: torch.Tensor, state: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        """Engineered later click: the correction network alone, from the kept state; (logits at the
+        input size, the new low-resolution logits)."""
+        logits_lr = self.correct(image, points, state["feature"], state["logits_lr"], state["context"])
+        return resize(logits_lr, image.shape[-2:]), logits_lr
 
     def forward(self, x: torch.Tensor, points: torch.Tensor, cached: dict | None = None):
         """The official ``net(x, points, prev_outputs) -> (outputs, refine_outputs)`` contract."""
@@ -166,7 +224,8 @@ class EMCNet(nn.Module):
         size = image.shape[-2:]
         if cached is None:
             enc = self.encode(image, points)
-            outputs = {"instances": resize(enc["instances_lr"], size), "instances_aux": resize(enc["instances_aux_lr"], size),
+            outputs = {"instances": resize(enc["instances_lr"], size),
+                       "instances_aux": resize(enc["instances_aux_lr"], size),
                        "feature": enc["feature"], "instances_lr": enc["instances_lr"]}
         else:
             outputs = cached

@@ -18,6 +18,18 @@ from .layers import ConvBNReLU
 BLOCK_EPS = 1e-6  # the blocks' and stage norms' LayerNorm epsilon (patch embeddings keep 1e-5)
 
 
+def to_tokens(x: torch.Tensor, engineered: bool) -> torch.Tensor:
+    """(B, C, H, W) -> (B, HW, C). Engineered: a view of a channels-last map (no copy); official:
+    the official ``flatten(2).transpose(1, 2)``."""
+    b, c, h, w = x.shape
+    return x.permute(0, 2, 3, 1).reshape(b, h * w, c) if engineered else x.flatten(2).transpose(1, 2)
+
+
+def to_map(tokens: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """(B, HW, C) -> (B, C, H, W), a channels-last view of the tokens."""
+    return tokens.reshape(tokens.shape[0], h, w, -1).permute(0, 3, 1, 2)
+
+
 @dataclass(frozen=True)
 class MiTConfig:
     dims: tuple[int, int, int, int]
@@ -34,6 +46,8 @@ MIT = {
 
 
 class OverlapPatchEmbed(nn.Module):
+    engineered = True  # see ``to_tokens``
+
     def __init__(self, cin: int, dim: int, patch: int, stride: int) -> None:
         super().__init__()
         self.proj = nn.Conv2d(cin, dim, patch, stride, patch // 2)
@@ -42,11 +56,17 @@ class OverlapPatchEmbed(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, int, int]:
         x = self.proj(x)
         h, w = x.shape[-2:]
-        return self.norm(x.flatten(2).transpose(1, 2)), h, w
+        return self.norm(to_tokens(x, self.engineered)), h, w
 
 
 class EfficientAttention(nn.Module):
-    """Multi-head self-attention with keys/values from a spatially reduced map (sr_ratio)."""
+    """Multi-head self-attention with keys/values from a spatially reduced map (sr_ratio).
+
+    ``engineered``: the attention product through ``scaled_dot_product_attention`` (the same scale
+    and softmax in one kernel); off, the explicit ``softmax(q k^T * scale) v`` of the official code.
+    """
+
+    engineered = True
 
     def __init__(self, dim: int, heads: int, sr_ratio: int) -> None:
         super().__init__()
@@ -64,14 +84,22 @@ class EfficientAttention(nn.Module):
         b, n, c = x.shape
         q = self.q(x).reshape(b, n, self.heads, c // self.heads).permute(0, 2, 1, 3)
         if self.sr_ratio > 1:
-            reduced = self.sr(x.permute(0, 2, 1).reshape(b, c, h, w)).reshape(b, c, -1).permute(0, 2, 1)
+            if self.engineered:
+                reduced = to_tokens(self.sr(to_map(x, h, w)), True)
+            else:
+                reduced = self.sr(x.permute(0, 2, 1).reshape(b, c, h, w)).reshape(b, c, -1).permute(0, 2, 1)
             x = self.norm(reduced)
         kv = self.kv(x).reshape(b, -1, 2, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
-        attn = ((q @ kv[0].transpose(-2, -1)) * self.scale).softmax(dim=-1)
-        return self.proj((attn @ kv[1]).transpose(1, 2).reshape(b, n, c))
+        if self.engineered:
+            out = F.scaled_dot_product_attention(q, kv[0], kv[1], scale=self.scale)
+        else:
+            out = ((q @ kv[0].transpose(-2, -1)) * self.scale).softmax(dim=-1) @ kv[1]
+        return self.proj(out.transpose(1, 2).reshape(b, n, c))
 
 
 class DepthwiseConv(nn.Module):
+    engineered = True  # see ``to_tokens``
+
     def __init__(self, dim: int) -> None:
         super().__init__()
         self.dwconv = nn.Conv2d(dim, dim, 3, 1, 1, groups=dim)
@@ -79,7 +107,7 @@ class DepthwiseConv(nn.Module):
     def forward(self, x: torch.Tensor, h: int, w: int) -> torch.Tensor:
         b, n, c = x.shape
         x = self.dwconv(x.transpose(1, 2).reshape(b, c, h, w))
-        return x.flatten(2).transpose(1, 2)
+        return to_tokens(x, self.engineered)
 
 
 class MixFFN(nn.Module):
@@ -125,33 +153,45 @@ class MixVisionTransformer(nn.Module):
             self.add_module(f"block{i + 1}", blocks)
             self.add_module(f"norm{i + 1}", nn.LayerNorm(d[i], eps=BLOCK_EPS))
 
-    def forward(self, image: torch.Tensor, side: torch.Tensor | None) -> list[torch.Tensor]:
-        b = image.shape[0]
-        side_map = None
+    engineered = True  # engineered: stage outputs stay channels-last views; official: made contiguous
+
+    def _stage(self, i: int, x: torch.Tensor) -> torch.Tensor:
+        """Stage ``i`` (1-4): patch embedding, transformer blocks, norm; a (B, C, H, W) map."""
+        tokens, h, w = getattr(self, f"patch_embed{i}")(x)
+        for blk in getattr(self, f"block{i}"):
+            tokens = blk(tokens, h, w)
+        out = to_map(getattr(self, f"norm{i}")(tokens), h, w)
+        return out if self.engineered else out.contiguous()
+
+    def first_stage(self, image: torch.Tensor) -> torch.Tensor:
+        """Stage 1 sees the image alone (clicks join after it): reusable while the image input repeats."""
+        return self._stage(1, image)
+
+    def forward(self, image: torch.Tensor, side: torch.Tensor | None,
+                stage1: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """The four stage outputs; ``stage1`` is ``first_stage(image)`` when the caller kept it."""
+        outs = [self.first_stage(image) if stage1 is None else stage1]
+        x = outs[0]
         if side is not None:
             tokens, h, w = self.patch_embed_side1(side)
-            side_map = tokens.reshape(b, h, w, -1).permute(0, 3, 1, 2)
-        outs = []
-        x = image
-        for i in range(1, 5):
-            tokens, h, w = getattr(self, f"patch_embed{i}")(x)
-            for blk in getattr(self, f"block{i}"):
-                tokens = blk(tokens, h, w)
-            x = getattr(self, f"norm{i}")(tokens).reshape(b, h, w, -1).permute(0, 3, 1, 2).contiguous()
+            x = x + to_map(tokens, h, w)
+        for i in range(2, 5):
+            x = self._stage(i, x)
             outs.append(x)
-            if i == 1 and side_map is not None:
-                x = x + side_map
         return outs
 
 
 class LinearEmbed(nn.Module):
+    engineered = True  # engineered: a channels-last view of the tokens; official: a reshaped copy
+
     def __init__(self, cin: int, dim: int) -> None:
         super().__init__()
         self.proj = nn.Linear(cin, dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, _, h, w = x.shape
-        return self.proj(x.flatten(2).transpose(1, 2)).permute(0, 2, 1).reshape(b, -1, h, w)
+        tokens = self.proj(to_tokens(x, self.engineered))
+        return to_map(tokens, h, w) if self.engineered else tokens.permute(0, 2, 1).reshape(b, -1, h, w)
 
 
 class SegFormerHead(nn.Module):
@@ -186,5 +226,5 @@ class SegFormer(nn.Module):
         self.backbone = MixVisionTransformer(cfg, side_channels, with_unused_norm_add)
         self.decode_head = SegFormerHead(cfg.dims, cfg.decoder_dim)
 
-    def forward(self, image: torch.Tensor, side: torch.Tensor | None = None):
-        return self.decode_head(self.backbone(image, side))
+    def forward(self, image: torch.Tensor, side: torch.Tensor | None = None, stage1: torch.Tensor | None = None):
+        return self.decode_head(self.backbone(image, side, stage1))

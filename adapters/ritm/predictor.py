@@ -1,5 +1,12 @@
 """RITM's predictor: zoom-in ("cvpr" mode), horizontal-flip averaging of logits, previous probabilities
-as input (reference/protocol.md §4.1-4.2)."""
+as input (reference/protocol.md §4.1-4.2).
+
+Engineered: the image is normalised once per image; its crop (resized, mirrored) and the network's
+image-only stem are kept while the zoom-in box stays the same, and only the object logits are
+upsampled. Official arithmetic: the 4-channel input is cropped, resized and mirrored, normalised
+inside the network, both outputs (object and auxiliary) upsampled and the logits resized once more
+to their own size at every click, as the official ``BasePredictor`` does.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +15,11 @@ from collections.abc import Sequence
 import torch
 
 from iseg_bench.clicker import Click
-from iseg_bench.predictor import Capabilities, CostPhase
+from iseg_bench.predictor import Capabilities
 
-from ..deep import (LATER_CLICKS, DeepPredictor, PhaseModule, batch_points, channels_last, click_rows, random_input,
-                    sample_clicks)
+from ..deep import CropCache, DeepPredictor, batch_points, click_rows, flip_average, with_flip
 from ..geometry import bbox_iou, clicks_inside, object_roi, to_roi, zoom_size
-from ..nets.clicks import points_tensor
-from ..nets.layers import resize
-
+from ..nets.layers import normalize_image, resize
 
 
 class RITMPredictor(DeepPredictor):
@@ -32,6 +36,7 @@ class RITMPredictor(DeepPredictor):
     recompute_iou = 0.5
     zoom_threshold = 0.5
     target = 400
+    phase_parts = {"first": "whole network, native resolution", "later": "whole network, zoom-in crop"}
 
     def configure_size(self, input_size: int | None, dataset: str) -> None:
         self.target = input_size or (600 if dataset.upper() == "DAVIS" else 400)
@@ -43,59 +48,66 @@ class RITMPredictor(DeepPredictor):
         self.prev_probs = torch.zeros_like(self.image[:, :1])
         self.roi = None  # the zoom-in box, kept across clicks
         self.zoom_probs = None  # the last full-size probabilities the zoom-in decides from
+        if not self.official:  # per-image work, done once
+            self.image_n = normalize_image(self.image)
+            self.crop_cache = CropCache()
 
-    def _zoom(self, x: torch.Tensor, clicks: Sequence[Click]) -> tuple[torch.Tensor, list]:
-        rows = click_rows(clicks)
+    def _zoom_box(self, clicks: Sequence[Click]) -> tuple[int, int, int, int] | None:
+        """The zoom-in box this click crops (None: the whole image, unresized). An empty mask keeps
+        the old box for the paste-back but crops nothing, as the official transform does."""
         if len(clicks) <= self.skip_clicks or self.zoom_probs is None:
-            return x, rows
+            return None
         mask = (self.zoom_probs > self.zoom_threshold)[0, 0].numpy()
         if not mask.any():
-            return x, rows  # the old box (if any) stays, as in the official code
+            return None
         positives = [(c.y, c.x) for c in clicks if c.is_positive]
         current = object_roi(mask, positives, self.expansion, self.min_crop)
         if self.roi is None or not clicks_inside(self.roi, positives) or bbox_iou(current, self.roi) < self.recompute_iou:
             self.roi = current
-        r0, r1, c0, c1 = self.roi
-        ch, cw = zoom_size(self.roi, self.target)
-        crop = resize(x[:, :, r0:r1 + 1, c0:c1 + 1], (ch, cw))
-        mapped = [(*to_roi(y, xx, self.roi, ch, cw), p, i) for y, xx, p, i in rows]
-        return crop, mapped
+        return self.roi
+
+    def _crop(self, x: torch.Tensor, box) -> torch.Tensor:
+        if box is None:
+            return x
+        r0, r1, c0, c1 = box
+        return resize(x[:, :, r0:r1 + 1, c0:c1 + 1], zoom_size(box, self.target))
+
+    def _points(self, clicks: Sequence[Click], box, width: int) -> torch.Tensor:
+        rows = click_rows(clicks)
+        if box is not None:
+            ch, cw = zoom_size(box, self.target)
+            rows = [(*to_roi(y, x, box, ch, cw), p, i) for y, x, p, i in rows]
+        return batch_points(rows, width, self.flip)
 
     def _unzoom(self, probs: torch.Tensor) -> torch.Tensor:
+        """Full-size probabilities: pasted into zeros inside the box once a box exists."""
         if self.roi is not None:
             r0, r1, c0, c1 = self.roi
-            probs = resize(probs, (r1 - r0 + 1, c1 - c0 + 1))
-            if self.zoom_probs is not None:
-                full = torch.zeros_like(self.zoom_probs)
-                full[:, :, r0:r1 + 1, c0:c1 + 1] = probs
-                probs = full
-        self.zoom_probs = probs
+            full = torch.zeros_like(self.image[:, :1])
+            full[:, :, r0:r1 + 1, c0:c1 + 1] = resize(probs, (r1 - r0 + 1, c1 - c0 + 1))
+            probs = full
         return probs
 
     def infer(self, clicks: Sequence[Click]) -> torch.Tensor:
-        x, rows = self._zoom(torch.cat([self.image, self.prev_probs], 1), clicks)
-        lists = [rows]
-        if self.flip:
-            width = x.shape[-1]
-            lists.append([(y, width - xx - 1, p, i) for y, xx, p, i in rows])
-            x = torch.cat([x, torch.flip(x, dims=[3])], 0)
-        logits = self.net(channels_last(x), points_tensor(lists))["instances"]
-        if self.flip:
-            logits = 0.5 * (logits[:1] + torch.flip(logits[1:], dims=[3]))
-        self.prev_probs = self._unzoom(torch.sigmoid(logits))
-        return self.prev_probs[0, 0]
+        box = self._zoom_box(clicks)
 
-    def cost_phases(self, height: int, width: int) -> list[CostPhase]:
-        """The same network every click: at native size on click 1, on the zoom-in crop later
-        (taken here as the whole frame, resized so its longer side is the zoom target)."""
-        b = 2 if self.flip else 1
-        net = self.net
-        module = PhaseModule(net, lambda x, pts: net(x, pts)["instances"])
-        zh, zw = zoom_size((0, height - 1, 0, width - 1), self.target)
-        params = self.parameter_count()
-        return [
-            CostPhase("first", "whole network, native resolution", (height, width), b, params, module,
-                      (random_input(b, 4, height, width), batch_points(sample_clicks(height, width, 1), width, self.flip))),
-            CostPhase("later", f"whole network, zoom-in crop (longer side {self.target})", (zh, zw), b, params, module,
-                      (random_input(b, 4, zh, zw), batch_points(sample_clicks(zh, zw, LATER_CLICKS), zw, self.flip))),
-        ]
+        def image_part():  # the crop's image channels and the network's stem on them, kept per box
+            rgb = self.layout(with_flip(self._crop(self.image_n, box), self.flip))
+            return rgb, self.network(self.net.image_stage, rgb)
+
+        rgb, stage = self.crop_cache.get(box, image_part)
+        prev = self.layout(with_flip(self._crop(self.prev_probs, box), self.flip))
+        logits = self.network(self.net.logits, rgb, prev, self._points(clicks, box, rgb.shape[-1]), stage)
+        return self._finish(torch.sigmoid(flip_average(logits, self.flip)))
+
+    def infer_official(self, clicks: Sequence[Click]) -> torch.Tensor:
+        box = self._zoom_box(clicks)
+        x = with_flip(self._crop(torch.cat([self.image, self.prev_probs], 1), box), self.flip)
+        out = self.network(self.net, x, self._points(clicks, box, x.shape[-1]))
+        logits = resize(out["instances"], x.shape[-2:])  # the official predictor resizes to the same size
+        return self._finish(torch.sigmoid(flip_average(logits, self.flip)))
+
+    def _finish(self, probs: torch.Tensor) -> torch.Tensor:
+        probs = self._unzoom(probs)
+        self.prev_probs = self.zoom_probs = self.carried(probs)
+        return probs[0, 0]
