@@ -49,15 +49,21 @@ for _name, _summary in DEEP_VARIANTS.items():
     METHODS.register(_name, PREDICTORS[_family], _summary, aliases=_aliases, options={"variant": _name})
 
 
-def load_predictor(name: str, weights: str | Path | None = None) -> Predictor:
+def load_predictor(name: str, weights: str | Path | None = None, implementation: str | None = None) -> Predictor:
     """Instantiate the method registered under ``name`` (UnknownNameError with suggestions).
 
-    ``weights`` (a checkpoint file or a folder of them) is passed to methods that use weights.
+    ``weights`` (a checkpoint file or a folder of them) is passed to methods that use weights,
+    ``implementation`` (``engineered`` or ``official``) to methods that offer several; a method with
+    one implementation (the weight-free ones) ignores it.
     """
     cls = METHODS.get(name)
     kwargs = dict(METHODS.entry(name).options)
     if cls.uses_weights:
         kwargs["weights"] = weights
+    if implementation is not None and cls.implementations:
+        if implementation not in cls.implementations:
+            raise ValueError(f"{name} offers the implementations {', '.join(cls.implementations)}, not {implementation!r}")
+        kwargs["implementation"] = implementation
     return cls(**kwargs)
 
 

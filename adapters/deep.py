@@ -30,7 +30,7 @@ from torch.utils._pytree import tree_flatten, tree_map, tree_unflatten
 
 from iseg_bench.clicker import Click, make_clicker
 from iseg_bench.files import sha256_file
-from iseg_bench.predictor import CostPhase, MethodInfo, Predictor
+from iseg_bench.predictor import IMPLEMENTATIONS, CostPhase, MethodInfo, Predictor
 from iseg_bench.protocol import Protocol
 from iseg_bench.steering import Surrogate
 
@@ -39,8 +39,7 @@ from .nets.layers import set_engineered
 from .weights import (OFFICIAL, WeightsError, WeightsSpec, checkpoint_origin, find_weights, load_into,
                       read_state_dict, seeded_init)
 
-ENGINEERED, OFFICIAL_ARITHMETIC = "engineered", "official"
-IMPLEMENTATIONS = (ENGINEERED, OFFICIAL_ARITHMETIC)
+ENGINEERED, OFFICIAL_ARITHMETIC = IMPLEMENTATIONS
 LATER_CLICK = 5  # the click whose network work stands for "later clicks" in cost_phases
 
 
@@ -75,6 +74,7 @@ class DeepPredictor(Predictor):
     """
 
     uses_weights = True
+    implementations = IMPLEMENTATIONS
     min_side = 16
     default_flip = False
     phase_parts = {"first": "", "later": ""}  # what runs in each click phase, for the reports
@@ -183,9 +183,9 @@ class DeepPredictor(Predictor):
 
     # -- cost phases ----------------------------------------------------------------------------
 
-    def phase_params(self, phase: str) -> int:
-        """Parameters of the networks a click phase runs."""
-        return self.parameter_count()
+    def phase_modules(self, phase: str) -> list[nn.Module]:
+        """The networks a click phase runs (for its parameter count)."""
+        return [self.net]
 
     def cost_phases(self, height: int, width: int) -> list[CostPhase]:
         """The network calls of click 1 and of click ``LATER_CLICK``, recorded from the predictor itself
@@ -211,8 +211,12 @@ class DeepPredictor(Predictor):
         for phase, k in (("first", 1), ("later", LATER_CLICK)):
             module = ReplayModule(self.net, recorded[k])
             shape = module.input_shape()
-            phases.append(CostPhase(phase, self.phase_parts[phase], shape[-2:], shape[0], self.phase_params(phase),
-                                    module, module.inputs, inference_mode=not self.official))
+            modules = self.phase_modules(phase)
+            params = sum(p.numel() for m in modules for p in m.parameters())
+            stats = sum(b.numel() for m in modules for n, b in m.named_buffers()
+                        if n.endswith(("running_mean", "running_var")))
+            phases.append(CostPhase(phase, self.phase_parts[phase], shape[-2:], shape[0], params, module, module.inputs,
+                                    inference_mode=not self.official, click=k, statistics=stats))
         return phases
 
     # -- description ----------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 ../shared/golden holds, for RITM hrnet18s, EMC-Click hrnet18s and FocalClick SegFormer-B0 S2, seeded
 weights, inputs, the official predictor's sequence of network calls and the tensors the official code
-returned. This script loads those weights into our networks, makes the same calls as
-tests/test_nets.py, and reports for every compared tensor the max absolute error and the max
+returned. This script loads those weights into our networks, makes the official calls
+(``iseg_bench.adapters.golden``, the same module tests/test_nets.py compares through), and reports for every compared tensor the max absolute error and the max
 absolute error relative to the reference's largest magnitude, beside the tolerance the tests enforce.
 Exits 1 when a tensor is outside the tolerance; skips (exit 0, nothing written) without the golden folder.
 
@@ -17,71 +17,10 @@ import sys
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
+from iseg_bench.adapters.golden import GOLDEN_MODELS, MAX_ABS_TOLERANCE, golden_outputs, load_golden
 from iseg_bench.adapters.variants import VARIANTS
 from report_files import REPO, write_report
-
-# tests/test_nets.py: assert_close(..., tol=1e-4), the max abs error allowed by test_golden_ritm_hrnet18s,
-# test_golden_emc_hrnet18s_call_sequence and test_golden_focalclick_segformer_b0_s2_with_refiner
-TOLERANCE_MAX_ABS = 1e-4
-
-
-def load_golden(path: Path) -> tuple[dict, dict[str, torch.Tensor]]:
-    """The golden file and its state_dict, rebuilt from the compact int8 format with shared tensors re-aliased."""
-    g = torch.load(path, weights_only=True)
-    state = {}
-    for key in g["key_order"]:
-        if key in g["state_dict_q"]:
-            state[key] = g["state_dict_offset"][key] + g["state_dict_q"][key].float() * g["state_dict_step"][key]
-        else:
-            state[key] = g["state_dict_other"][key]
-    for alias, target in g["aliases"].items():
-        state[alias] = state[target]
-    return g, state
-
-
-def ritm_outputs(net: torch.nn.Module, g: dict) -> dict[str, torch.Tensor]:
-    """RITM: one call with three clicks, as BasePredictor makes it."""
-    out = net(g["inputs"]["net_input"], g["inputs"]["points_3clicks"])
-    return {key: out[key] for key in ("instances", "instances_aux")}
-
-
-def emc_outputs(net: torch.nn.Module, g: dict) -> dict[str, torch.Tensor]:
-    """EMC-Click: first click uncached, then three clicks reusing the cached first-click outputs, then uncached."""
-    x, p1, p3 = g["inputs"]["net_input"], g["inputs"]["points_1click"], g["inputs"]["points_3clicks"]
-    out1, ref1 = net(x, p1, None)
-    got = {"call1_instances": out1["instances"], "call1_instances_aux": out1["instances_aux"],
-           "call1_feature": out1["feature"], "call1_instances_refined": ref1["instances_refined"],
-           "call1_instances_lr": out1["instances_lr"]}
-    out2, ref2 = net(x, p3, out1)
-    got.update(call2_instances_refined=ref2["instances_refined"], call2_instances_lr=out2["instances_lr"])
-    got["fresh3_instances_refined"] = net(x, p3, None)[1]["instances_refined"]
-    return got
-
-
-def focalclick_outputs(net: torch.nn.Module, g: dict) -> dict[str, torch.Tensor]:
-    """FocalClick: the segmentor call with three clicks, then the refiner on the official focus crop."""
-    out = net(g["inputs"]["net_input"], g["inputs"]["points_3clicks"])
-    got = {key: out[key] for key in ("instances", "instances_aux", "feature")}
-    meta = g["meta"]["refine_inputs"]
-    y1, y2, x1, x2 = meta["focus_roi_y1y2x1x2"]
-    crop = F.interpolate(g["inputs"]["image"][:, :, y1:y2, x1:x2], (meta["crop_l"],) * 2, mode="bilinear",
-                         align_corners=True)
-    refined = net.refine(crop, torch.tensor(meta["points_focus"]), out["feature"], out["instances"],
-                         torch.tensor(meta["roi"]))
-    for mine in ("instances_refined", "instances_coarse", "trimap"):
-        got[f"refine_{mine}"] = refined[mine]
-    return got
-
-
-# golden file stem -> (our variant, the calls that produce the compared outputs)
-MODELS = {
-    "ritm_hrnet18s": ("ritm-hrnet18s", ritm_outputs),
-    "emc_hrnet18s": ("emc-hrnet18s", emc_outputs),
-    "focalclick_segformerB0_S2": ("focalclick-segformer-b0-s2", focalclick_outputs),
-}
-
 
 def compare(mine: torch.Tensor, reference: torch.Tensor, float64_spread: float | None) -> dict:
     """Max abs error, that error over the reference's max abs value, and whether it is within the tests' tolerance."""
@@ -91,16 +30,15 @@ def compare(mine: torch.Tensor, reference: torch.Tensor, float64_spread: float |
     err = (mine - reference).abs().max().item()
     ref = reference.abs().max().item()
     return {**row, "max_abs_error": err, "max_abs_reference": ref, "relative_error": err / max(ref, 1e-12),
-            "within_tolerance": err <= TOLERANCE_MAX_ABS}
+            "within_tolerance": err <= MAX_ABS_TOLERANCE}
 
 
-@torch.inference_mode()
-def agreement(path: Path, variant: str, calls) -> dict:
+def agreement(path: Path, stem: str, variant: str) -> dict:
     """Load the golden weights into our network, make the official calls, and compare every recorded output."""
     g, state = load_golden(path)
     net = VARIANTS[variant].build().eval()
     net.load_state_dict(state)
-    got = calls(net, g)
+    got = golden_outputs(net, stem, g)
     spread = g["meta"].get("float64_maxabs_diff", {})
     return {"variant": variant, "official_model_class": g["model_class"], "official_torch": g["torch_version"],
             "outputs": {key: compare(got[key], g["outputs"][key], spread.get(key)) for key in got}}
@@ -125,7 +63,7 @@ def markdown(r: dict) -> str:
     return (f"Golden folder: `{r['golden']}`. Errors are absolute differences in each tensor's own units "
             f"(as the network returns it); relative error = max abs error / max abs reference value "
             f"(dimensionless). The test suite allows a max abs error of {r['tolerance_max_abs']:g} "
-            f"(tests/test_nets.py, `assert_close`). The float64 column is how far the official code's own float32 "
+            f"(tests/test_nets.py through `iseg_bench.adapters.golden`). The float64 column is how far the official code's own float32 "
             f"result is from the same computation in float64, for scale.\n\n"
             f"| golden model | output | shape | max abs error | max abs reference | relative error | "
             f"official float32 vs float64, max abs | within {r['tolerance_max_abs']:g} |\n"
@@ -144,15 +82,15 @@ def main() -> None:
         print(f"skipped: golden folder {golden} not found (pass --golden DIR); nothing written")
         return
     models, missing = {}, []
-    for stem, (variant, calls) in MODELS.items():
+    for stem, (variant, _) in GOLDEN_MODELS.items():
         path = golden / f"{stem}.golden.pt"
         if path.is_file():
-            models[stem] = agreement(path, variant, calls)
+            models[stem] = agreement(path, stem, variant)
         else:
             missing.append(path.name)
     rows = [o for m in models.values() for o in m["outputs"].values()]
     errors = [o["max_abs_error"] for o in rows if o["max_abs_error"] is not None]
-    results = {"golden": str(golden), "tolerance_max_abs": TOLERANCE_MAX_ABS,
+    results = {"golden": str(golden), "tolerance_max_abs": MAX_ABS_TOLERANCE,
                "relative_error_definition": "max abs error / max abs reference value", "models": models,
                "missing": missing, "compared": len(rows), "within_tolerance": sum(o["within_tolerance"] for o in rows),
                "worst_max_abs_error": max(errors, default=None)}
@@ -161,10 +99,10 @@ def main() -> None:
         for key, o in m["outputs"].items():
             print(f"  {key:26s} max abs error {fmt(o['max_abs_error'])}, max abs reference {fmt(o['max_abs_reference'])}, "
                   f"relative {fmt(o['relative_error'])}  {'ok' if o['within_tolerance'] else 'OUTSIDE'} "
-                  f"(tolerance {TOLERANCE_MAX_ABS:g})")
+                  f"(tolerance {MAX_ABS_TOLERANCE:g})")
     for name in missing:
         print(f"not found, not compared: {golden / name}")
-    print(f"{results['within_tolerance']} of {results['compared']} tensors within {TOLERANCE_MAX_ABS:g} (max abs)")
+    print(f"{results['within_tolerance']} of {results['compared']} tensors within {MAX_ABS_TOLERANCE:g} (max abs)")
     path = write_report(args.out, "golden_agreement", results, markdown(results), sys.argv)
     print(f"wrote {path} and {path.with_suffix('.md')}")
     if results["within_tolerance"] < results["compared"]:

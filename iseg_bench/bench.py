@@ -1,14 +1,20 @@
-"""The efficiency phase: parameters, FLOPs and CPU latency per click phase, one method per process.
+"""The efficiency phase: click latency, parameters, FLOPs and achieved GFLOP/s, one method per process.
 
-Latency is never measured while other work shares the machine: ``run_bench`` runs each method in
-its own fresh process, one after the other (``rounds`` times, interleaved, so slow drifts of the
-machine hit every method alike), with a fixed thread count. Each process times
+Latency is never measured while other work shares the machine: ``run_bench`` runs each
+(method, implementation, protocol) in its own fresh process, one after the other (``rounds`` times,
+interleaved, so slow drifts of the machine hit every method alike), with a fixed thread count, and
+records how busy the machine was meanwhile. Each process measures
 
-- every click phase of the network alone on a synthetic frame (``cost_phases``), after warm-up;
-- the real predictor click by click on dataset images driven by the robot user (model time only,
-  the first click including ``set_image``), which also gives latency per click index.
+- the headline, the predictor's whole click (``set_image`` + ``predict`` for click 1, ``predict``
+  after it: pre-processing, flip TTA, networks, post-processing, crops pasted back, resizing), on
+  dataset images driven by the robot user, per click index, after one untimed warm-up sample;
+  untrained networks are steered by surrogate masks when the protocol says so, so they take the
+  zoom-ins and crops trained weights would;
+- every click phase's network work alone (``cost_phases``: the calls the predictor makes into its
+  networks, recorded and replayed), after warm-up: latency, fvcore FLOPs, and the achieved
+  GFLOP/s beside this process's measured fp32 matrix-multiply peak.
 
-Results are JSON files ``<out>/bench/<method>@<H>x<W>.json`` with the environment inside.
+Results are JSON files in ``<out>/bench/`` with the environment and machine load inside.
 """
 
 from __future__ import annotations
@@ -30,15 +36,23 @@ BENCH_DIR = "bench"
 
 @dataclass(frozen=True)
 class BenchSpec:
-    """One method's benchmark job (also the worker's input, as JSON)."""
+    """One (method, implementation, protocol) benchmark job (also the worker's input, as JSON).
+
+    ``height`` x ``width`` is the synthetic frame of the network phases; ``frame`` (H, W) resizes
+    every benchmark image (None: native size); ``rules`` names the dataset whose published input
+    rules apply (None: each dataset's own), e.g. DAVIS rules on DAVIS-sized frames.
+    """
 
     method: str
     height: int = 384
     width: int = 384
     threads: int = 2
     protocol: dict = field(default_factory=dict)
+    implementation: str | None = None
     datasets: tuple[str, ...] = ()
     data_root: str | None = None
+    frame: tuple[int, int] | None = None
+    rules: str | None = None
     limit: int = 5
     clicks: int = 10
     warmup: int = 3
@@ -46,66 +60,119 @@ class BenchSpec:
     weights: str | None = None
     count_flops: bool = True
 
+    @classmethod
+    def from_dict(cls, raw: dict) -> BenchSpec:
+        raw = dict(raw, datasets=tuple(raw.get("datasets", ())))
+        if raw.get("frame") is not None:
+            raw["frame"] = tuple(raw["frame"])
+        return cls(**raw)
 
-def bench_path(out: Path, method: str, height: int, width: int) -> Path:
-    return Path(out) / BENCH_DIR / f"{method}@{height}x{width}.json"
+
+def bench_name(result: dict) -> str:
+    """The result's file name: what was measured, how, under which protocol, on which frames."""
+    spec = result["spec"]
+    frame = f"-frames{spec['frame'][0]}x{spec['frame'][1]}" if spec.get("frame") else ""
+    rules = f"-{spec['rules']}-rules" if spec.get("rules") else ""
+    implementation = result["info"].get("implementation") or "only"
+    return (f"{result['method']}.{implementation}.{result['protocol']['name']}-{result['protocol_hash'][:6]}"
+            f".{spec['height']}x{spec['width']}{frame}{rules}.json")
 
 
 # --- worker (runs in its own process) -------------------------------------------------------------
 
-def run_worker(spec: BenchSpec) -> dict:
-    """Measure one method in this process; returns the JSON-ready result."""
+def _frame(image: np.ndarray, gt: np.ndarray, frame: tuple[int, int] | None) -> tuple[np.ndarray, np.ndarray]:
+    """The sample resized to ``frame`` (H, W): image bilinear, labels nearest."""
+    if frame is None:
+        return image, gt
     import cv2
-    import psutil
+
+    h, w = frame
+    return (cv2.resize(image, (w, h), interpolation=cv2.INTER_LINEAR),
+            cv2.resize(gt.astype(np.int16), (w, h), interpolation=cv2.INTER_NEAREST).astype(np.int32))
+
+
+def _network_phases(predictor, spec: BenchSpec) -> list[dict]:
+    """Every click phase's network work on the synthetic frame: FLOPs, latency, achieved rate."""
     import torch
 
-    from . import environment
-    from .adapters import load_predictor
-    from .datasets import open_dataset
-    from .evaluation import evaluate_sample
     from .flops import count_macs
-    from .protocol import Protocol
 
-    torch.set_num_threads(spec.threads)
-    cv2.setNumThreads(spec.threads)
-    protocol = Protocol.from_dict(spec.protocol) if spec.protocol else Protocol()
-    predictor = load_predictor(spec.method, weights=spec.weights)
-    predictor.prepare(protocol, "frame")
-    info = predictor.describe()
     phases = []
     for phase in predictor.cost_phases(spec.height, spec.width):
         flops = count_macs(phase.module, phase.inputs).to_dict() if spec.count_flops else None
-        with torch.inference_mode():
+        with torch.inference_mode() if phase.inference_mode else torch.no_grad():
             seconds = time_calls(lambda: phase.module(*phase.inputs), spec.warmup, spec.repeats)
-        phases.append({"phase": phase.phase, "parts": phase.parts, "input_size": list(phase.input_size),
-                       "batch": phase.batch, "params": phase.params, "flops": flops, "latency_s": seconds})
+        phases.append({"phase": phase.phase, "click": phase.click, "parts": phase.parts,
+                       "input_size": list(phase.input_size), "batch": phase.batch, "params": phase.params,
+                       "bn_statistics": phase.statistics, "flops": flops, "latency_s": seconds})
+    return phases
 
-    clicks = []
+
+def _image_clicks(predictor, protocol, spec: BenchSpec) -> list[dict]:
+    """Whole-click latency per click index on every benchmark image (after one untimed sample)."""
+    from .datasets import open_dataset
+    from .evaluation import evaluate_sample
+    from .steering import is_steered
+
     click_protocol = protocol.replace(max_clicks=spec.clicks, early_stop="never")
+    steered = is_steered(protocol.untrained_control, predictor)
+    out = []
     for ds_spec in spec.datasets:
         ds = open_dataset(ds_spec, spec.data_root)
-        predictor.prepare(protocol, ds.name)
+        predictor.prepare(protocol, spec.rules or ds.name)
+        count = min(spec.limit, len(ds))
+        samples = []
+        for i in range(count):
+            sample = ds.load(i)
+            samples.append(_frame(sample.image, sample.gt, spec.frame))
+        if spec.warmup and samples:
+            evaluate_sample(predictor, *samples[0], click_protocol)
         per_click: list[list[float]] = [[] for _ in range(spec.clicks)]
         errors = []
-        for index in range(min(spec.limit, len(ds))):
-            sample = ds.load(index)
-            outcome = evaluate_sample(predictor, sample.image, sample.gt, click_protocol)
+        for sid, (image, gt) in zip(ds.ids, samples):
+            outcome = evaluate_sample(predictor, image, gt, click_protocol)
             if outcome.error:
-                errors.append(f"{sample.id}: {outcome.error}")
+                errors.append(f"{sid}: {outcome.error}")
             for k, seconds in enumerate(outcome.latency_s):
                 per_click[k].append(seconds)
-        clicks.append({"dataset": ds.name, "fingerprint": ds.fingerprint, "samples": min(spec.limit, len(ds)),
-                       "per_click_s": per_click, "errors": errors})
+        out.append({"dataset": ds.name, "fingerprint": ds.fingerprint, "samples": count,
+                    "frame": list(spec.frame) if spec.frame else None, "rules": spec.rules or ds.name,
+                    "steered": steered, "per_click_s": per_click, "errors": errors})
+    return out
 
+
+def run_worker(spec: BenchSpec) -> dict:
+    """Measure one method in this process; returns the JSON-ready result."""
+    import psutil
+
+    from . import environment
+    from .adapters import load_predictor
+    from .latency import matmul_rates
+    from .load import LoadMonitor
+    from .protocol import Protocol
+
+    environment.set_threads(spec.threads)
+    protocol = Protocol.from_dict(spec.protocol) if spec.protocol else Protocol()
+    predictor = load_predictor(spec.method, spec.weights, spec.implementation)
+    with LoadMonitor() as monitor:
+        rates = matmul_rates()
+        predictor.prepare(protocol, spec.rules or "frame")
+        phases = _network_phases(predictor, spec)
+        clicks = _image_clicks(predictor, protocol, spec)
     env = environment.capture()  # includes torch's thread settings
     env["rss_mb"] = round(psutil.Process().memory_info().rss / 2**20, 1)
-    return {"method": info.name, "info": info.to_dict(), "spec": dataclasses.asdict(spec),
-            "protocol": protocol.to_dict(), "protocol_hash": protocol.hash, "phases": phases, "clicks": clicks,
-            "environment": env, "rounds": 1}
+    env["matmul_gflops"] = rates
+    env["matmul_peak_gflops"] = rates["peak"]
+    return {"method": predictor.describe().name, "info": predictor.describe().to_dict(),
+            "spec": dataclasses.asdict(spec), "protocol": protocol.to_dict(), "protocol_hash": protocol.hash,
+            "phases": phases, "clicks": clicks, "environment": env, "load": monitor.reading.to_dict(), "rounds": 1}
 
 
 def merge(results: list[dict]) -> dict:
-    """Pool the timing samples of several rounds of the same method (FLOPs from the first)."""
+    """Pool the timing samples of several rounds of the same job (FLOPs from the first, load summed,
+    the highest matmul peak)."""
+    from .load import LoadReading, combine
+
     base = json.loads(json.dumps(results[0]))
     for other in results[1:]:
         for mine, theirs in zip(base["phases"], other["phases"]):
@@ -113,6 +180,9 @@ def merge(results: list[dict]) -> dict:
         for mine, theirs in zip(base["clicks"], other["clicks"]):
             for k, values in enumerate(theirs["per_click_s"]):
                 mine["per_click_s"][k] += values
+        base["environment"]["matmul_peak_gflops"] = max(base["environment"].get("matmul_peak_gflops", 0.0),
+                                                        other["environment"].get("matmul_peak_gflops", 0.0))
+    base["load"] = combine(LoadReading.from_dict(r.get("load")) for r in results).to_dict()
     base["rounds"] = len(results)
     return base
 
@@ -123,6 +193,11 @@ class BenchError(Exception):
     """A worker process that failed; the message carries its stderr."""
 
 
+def _label(spec: BenchSpec) -> str:
+    protocol = spec.protocol.get("name", "neutral")
+    return f"{spec.method} [{spec.implementation or 'default'}, {protocol}]"
+
+
 def _spawn(spec: BenchSpec) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         spec_file, out_file = Path(tmp) / "spec.json", Path(tmp) / "result.json"
@@ -131,33 +206,33 @@ def _spawn(spec: BenchSpec) -> dict:
                               capture_output=True, text=True)
         if proc.returncode != 0 or not out_file.exists():
             tail = "\n".join(proc.stderr.strip().splitlines()[-6:])
-            raise BenchError(f"{spec.method}: benchmark process failed (exit {proc.returncode}): {tail}")
+            raise BenchError(f"{_label(spec)}: benchmark process failed (exit {proc.returncode}): {tail}")
         return json.loads(out_file.read_text())
 
 
 def run_bench(specs: list[BenchSpec], out: Path, rounds: int = 1, echo=print) -> tuple[list[dict], list[str]]:
     """Benchmark every spec in its own process, ``rounds`` times interleaved; store and return results."""
-    collected: dict[str, list[dict]] = {s.method: [] for s in specs}
-    failures: dict[str, str] = {}
+    collected: list[list[dict]] = [[] for _ in specs]
+    failures: dict[int, str] = {}
     for r in range(rounds):
-        for spec in specs:
-            if spec.method in failures:
+        for i, spec in enumerate(specs):
+            if i in failures:
                 continue
-            echo(f"bench round {r + 1}/{rounds}: {spec.method}")
+            echo(f"bench round {r + 1}/{rounds}: {_label(spec)}")
             try:
-                collected[spec.method].append(_spawn(dataclasses.replace(spec, count_flops=spec.count_flops and r == 0)))
+                collected[i].append(_spawn(dataclasses.replace(spec, count_flops=spec.count_flops and r == 0)))
             except BenchError as exc:
-                failures[spec.method] = str(exc)
+                failures[i] = str(exc)
     results = []
-    for spec in specs:
-        if spec.method in failures or not collected[spec.method]:
+    for i, runs in enumerate(collected):
+        if i in failures or not runs:
             continue
-        merged = merge(collected[spec.method])
-        path = bench_path(out, merged["method"], spec.height, spec.width)
+        merged = merge(runs)
+        path = Path(out) / BENCH_DIR / bench_name(merged)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(merged, indent=1))
         results.append(merged)
-    return results, [failures[m] for m in failures]
+    return results, list(failures.values())
 
 
 def load_bench(out: Path) -> list[dict]:
@@ -166,8 +241,10 @@ def load_bench(out: Path) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
 
 
+# --- reading results ------------------------------------------------------------------------------
+
 def image_latencies(result: dict, phase: str) -> list[float]:
-    """Per-click seconds on the benchmark images: click 1 for "first", every later click for "later"."""
+    """Whole-click seconds on the benchmark images: click 1 for "first", every later click for "later"."""
     out: list[float] = []
     for entry in result["clicks"]:
         ks = entry["per_click_s"][:1] if phase == "first" else entry["per_click_s"][1:]
@@ -176,32 +253,45 @@ def image_latencies(result: dict, phase: str) -> list[float]:
     return out
 
 
+def achieved_gflops(ph: dict) -> float:
+    """A network phase's achieved rate: fvcore FLOPs (2 x MACs) over its median time (GFLOP/s)."""
+    if not ph.get("flops") or not ph["latency_s"]:
+        return float("nan")
+    return ph["flops"]["gflops"] / float(np.median(ph["latency_s"]))
+
+
 def phase_rows(result: dict) -> list[dict]:
-    """One row per click phase: the network alone (if it is one) and the predictor on real images."""
+    """One row per click phase: the whole click on images, and the network alone (if it is one)."""
     networks = {ph["phase"]: ph for ph in result["phases"]}
+    peak = result["environment"].get("matmul_peak_gflops", float("nan"))
     rows = []
     for phase in ("first", "later"):
         ph = networks.get(phase)
+        rate = achieved_gflops(ph) if ph else float("nan")
         rows.append({
             "method": result["method"], "label": label_of(result), "phase": phase,
+            "implementation": result["info"].get("implementation", ""),
+            "protocol": result["protocol"]["name"],
             "parts": ph["parts"] if ph else "not a network",
             "input": ph["input_size"] if ph else None, "batch": ph["batch"] if ph else None,
-            "params": ph["params"] if ph else 0,
+            "params": ph["params"] if ph else 0, "bn_statistics": ph.get("bn_statistics", 0) if ph else 0,
             "gmacs": ph["flops"]["gmacs"] if ph and ph["flops"] else float("nan"),
             "not_counted": sorted(ph["flops"]["not_counted"]) if ph and ph["flops"] else [],
             "network": summary(ph["latency_s"] if ph else []),
+            "gflops_per_s": rate, "peak_share": rate / peak if peak else float("nan"),
             "images": summary(image_latencies(result, phase)),
         })
     return rows
 
 
 def label_of(result: dict) -> str:
-    info = result["info"]
-    return info["name"] if info["trained"] is not False else f"{info['name']} (untrained)"
+    from .predictor import MethodInfo
+
+    return MethodInfo.from_dict(result["info"]).label
 
 
 def click_curve(result: dict) -> list[float]:
-    """Median latency (ms) per click index over every benchmarked image."""
+    """Median whole-click latency (ms) per click index over every benchmarked image."""
     n = max((len(c["per_click_s"]) for c in result["clicks"]), default=0)
     curve = []
     for k in range(n):
@@ -211,6 +301,5 @@ def click_curve(result: dict) -> list[float]:
 
 
 if __name__ == "__main__":  # the worker: python -m iseg_bench.bench SPEC.json OUT.json
-    raw = json.loads(Path(sys.argv[1]).read_text())
-    raw["datasets"] = tuple(raw.get("datasets", ()))
-    Path(sys.argv[2]).write_text(json.dumps(run_worker(BenchSpec(**raw))))
+    job = BenchSpec.from_dict(json.loads(Path(sys.argv[1]).read_text()))
+    Path(sys.argv[2]).write_text(json.dumps(run_worker(job)))

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import click
 
-from .protocol import PRESETS, Protocol, ProtocolError, resolve_protocol
+from .predictor import IMPLEMENTATIONS
+from .protocol import PRESETS, UNTRAINED_CONTROLS, Protocol, ProtocolError, resolve_protocol
 from .registry import UnknownNameError
 
 EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_FAILED_SAMPLES, EXIT_STORE, EXIT_INCOMPARABLE = 0, 1, 2, 3, 4, 5
@@ -121,6 +122,12 @@ def main() -> None:
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Torch/OpenCV threads (serial: this process [default: the libraries' own]; pool workers "
                    "[default: 1]; Ray actors [default: --ray-cpus]).")
+@click.option("--implementation", type=click.Choice(IMPLEMENTATIONS), default=IMPLEMENTATIONS[0],
+              show_default=True, help="Deep methods: engineered, or official arithmetic (the official predictors' "
+                                      "per-click work; the same outputs).")
+@click.option("--untrained-control", type=click.Choice(UNTRAINED_CONTROLS), default=None,
+              help="What steers untrained networks: their own predictions, or surrogate masks (the ground truth "
+                   "degraded to a realistic IoU per click, for timing) [default: the protocol's, own].")
 @click.option("--address", "ray_address", default=None, help="Ray cluster to join (e.g. auto, ray://host:10001).")
 @click.option("--ray-cpus", type=float, default=1.0, show_default=True, help="CPUs per Ray actor.")
 @click.option("--ray-gpus", type=float, default=0.0, show_default=True, help="GPUs per Ray actor.")
@@ -128,11 +135,14 @@ def main() -> None:
 @click.option("--report/--no-report", "make_report", default=True, help="Render the report after the run.")
 def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out: Path, data_root: Path | None,
         weights: Path | None, executor: str | None, workers: int, timeout: float | None, threads: int | None,
-        ray_address: str | None, ray_cpus: float, ray_gpus: float, progress: bool, make_report: bool) -> None:
+        implementation: str, untrained_control: str | None, ray_address: str | None, ray_cpus: float,
+        ray_gpus: float, progress: bool, make_report: bool) -> None:
     """Evaluate methods on datasets; records go to OUT/records, the report to OUT/report."""
     from .runner import RunPlan
 
     protocol = _protocol(protocol_spec)
+    if untrained_control is not None:
+        protocol = protocol.replace(untrained_control=untrained_control)
     _check_weights(weights, _split(methods))
     executor = executor or ("process" if workers > 1 else "inline")
     if executor == "inline" and workers > 1:
@@ -146,7 +156,7 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--timeout") from None
     plan = RunPlan(_split(methods), _split(datasets), protocol, out, data_root, limit, weights, executor, workers,
-                   timeout, ray_address, ray_cpus, ray_gpus, threads)
+                   timeout, ray_address, ray_cpus, ray_gpus, threads, implementation)
     click.echo(protocol.summary(), err=True)
     outcome = _execute(plan, progress)
     click.echo(f"{outcome.evaluated} samples evaluated ({outcome.failed} failed), "
@@ -184,56 +194,107 @@ def _render(results_dir: Path) -> None:
         click.echo(f"\nreport written to {rep.out_dir}/ ({', '.join(p.name for p in rep.files)})\n")
 
 
+def _size(value: str, param: str) -> tuple[int, int]:
+    """``N`` or ``HxW`` as (H, W)."""
+    try:
+        parts = [int(v) for v in value.lower().split("x")]
+    except ValueError:
+        parts = []
+    if len(parts) == 1:
+        parts *= 2
+    if len(parts) != 2 or min(parts) < 16:
+        raise click.BadParameter(f"{value!r}: give N or HxW with sides of at least 16 px", param_hint=param)
+    return parts[0], parts[1]
+
+
+def _bench_protocols(specs: tuple[str, ...], family: str, input_size: int | None, control: str) -> list:
+    """The protocols one method is benchmarked under: presets, files, or ``published`` (its family's)."""
+    from .protocol import PUBLISHED, published_protocol
+
+    out = []
+    for spec in specs:
+        protocol = published_protocol(family) if spec == PUBLISHED else _protocol(spec)
+        if input_size is not None:
+            protocol = protocol.replace(input_size=input_size)
+        out.append(protocol.replace(untrained_control=control))
+    return list({p.hash: p for p in out}.values())
+
+
 @main.command()
 @click.option("--methods", required=True, help="Comma-separated method names.")
-@click.option("--size", type=click.IntRange(min=16), default=384, show_default=True,
-              help="Side of the square frame the network phases are timed and counted on.")
+@click.option("--protocol", "protocol_spec", default="published", show_default=True,
+              help="Comma-separated: presets, .json files, or 'published' (each method under its own family's "
+                   "published preset: ritm, focalclick, emc; neutral for the others).")
+@click.option("--implementation", "implementations", default="engineered", show_default=True,
+              help="Comma-separated implementations of the deep methods: engineered, official (official arithmetic).")
+@click.option("--untrained-control", type=click.Choice(UNTRAINED_CONTROLS), default="gt-degraded",
+              show_default=True,
+              help="What steers untrained networks from click to click: surrogate masks (the ground truth degraded "
+                   "to a realistic IoU, so crops and zoom-ins are a trained model's) or their own predictions.")
+@click.option("--size", default="384", show_default=True,
+              help="Synthetic frame (N or HxW) on which each click phase's network work is counted and timed.")
+@click.option("--frame", default=None, help="Resize every benchmark image to HxW (e.g. 480x854, DAVIS-sized).")
+@click.option("--rules", default=None,
+              help="Dataset whose published input rules apply (e.g. DAVIS: EMC-Click 576, RITM zoom 600) "
+                   "[default: each dataset's own].")
 @click.option("--input-size", type=click.IntRange(min=16), default=None,
               help="Override the protocol's input size for every method (e.g. to compare at equal size).")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Torch/OpenCV threads in every benchmark process [default: physical cores].")
-@protocol_option
-@click.option("--datasets", default="Synthetic", show_default=True, help="Images for the per-click latency.")
+@click.option("--datasets", default="Synthetic", show_default=True, help="Images for the whole-click latency.")
 @data_root_option
 @click.option("--limit", type=click.IntRange(min=1), default=5, show_default=True, help="Images per dataset.")
 @click.option("--clicks", type=click.IntRange(min=2), default=10, show_default=True, help="Robot clicks per image.")
-@click.option("--warmup", type=click.IntRange(min=0), default=3, show_default=True)
+@click.option("--warmup", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Untimed calls before timing each network phase (and one untimed image when > 0).")
 @click.option("--repeats", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Timed calls per phase and round.")
+              help="Timed calls per network phase and round.")
 @click.option("--rounds", type=click.IntRange(min=1), default=2, show_default=True,
-              help="Rounds over all methods (interleaved), pooled.")
+              help="Rounds over all jobs (interleaved), pooled.")
 @out_option
 @weights_option
-def bench(methods: str, size: int, input_size: int | None, threads: int | None, protocol_spec: str, datasets: str,
+def bench(methods: str, protocol_spec: str, implementations: str, untrained_control: str, size: str,
+          frame: str | None, rules: str | None, input_size: int | None, threads: int | None, datasets: str,
           data_root: Path | None, limit: int, clicks: int, warmup: int, repeats: int, rounds: int, out: Path,
           weights: Path | None) -> None:
-    """Parameters, FLOPs and CPU latency per click phase, one method per process; stored in OUT/bench."""
+    """The careful timing phase: whole-click latency on images (first and later clicks, per click
+    index), and each click phase's network work alone (params, fvcore FLOPs, latency, GFLOP/s), one
+    fresh process per method, implementation and protocol; stored in OUT/bench."""
     import psutil
 
     from .adapters import METHODS
     from .bench import BenchSpec, run_bench
     from .datasets import DatasetError, open_dataset
-    from .paper_tables import efficiency_markdown
+    from .efficiency_tables import efficiency_markdown
 
-    protocol = _protocol(protocol_spec)
-    if input_size is not None:
-        protocol = protocol.replace(input_size=input_size)
-    names = []
+    classes = {}
     for name in _split(methods):
         try:
-            names.append(METHODS.canonical(name))
+            classes[METHODS.canonical(name)] = METHODS.get(name)
         except UnknownNameError as exc:
             raise click.BadParameter(str(exc), param_hint="--methods") from None
-    _check_weights(weights, tuple(names))
+    _check_weights(weights, tuple(classes))
+    wanted = _split(implementations)
+    unknown = [i for i in wanted if i not in IMPLEMENTATIONS]
+    if unknown:
+        raise click.BadParameter(f"unknown implementation(s) {', '.join(unknown)}; choose from "
+                                 f"{', '.join(IMPLEMENTATIONS)}", param_hint="--implementation")
     ds_specs = _split(datasets)
     for spec in ds_specs:
         try:
             open_dataset(spec, data_root)
         except DatasetError as exc:
             raise click.BadParameter(str(exc), param_hint="--datasets") from None
+    height, width = _size(size, "--size")
+    frame_hw = _size(frame, "--frame") if frame else None
     threads = threads or psutil.cpu_count(logical=False) or 1
-    specs = [BenchSpec(name, size, size, threads, protocol.to_dict(), ds_specs, str(data_root) if data_root else None,
-                       limit, clicks, warmup, repeats, str(weights) if weights else None) for name in names]
+    specs = []
+    for name, cls in classes.items():
+        for protocol in _bench_protocols(_split(protocol_spec), cls.family, input_size, untrained_control):
+            for implementation in (wanted if cls.implementations else [None]):
+                specs.append(BenchSpec(name, height, width, threads, protocol.to_dict(), implementation, ds_specs,
+                                       str(data_root) if data_root else None, frame_hw, rules, limit, clicks,
+                                       warmup, repeats, str(weights) if weights else None))
     results, failures = run_bench(specs, out, rounds, echo=lambda m: click.echo(m, err=True))
     if results:
         table = efficiency_markdown(results)

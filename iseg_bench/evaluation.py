@@ -18,7 +18,7 @@ from .clicker import make_clicker
 from .predictor import Predictor
 from .protocol import Protocol
 from .records import FIRST, LATER, METHOD_ERROR, OK
-from .steering import Surrogate, needs_steering
+from .steering import Surrogate, is_steered
 
 
 class MethodOutputError(Exception):
@@ -65,8 +65,7 @@ def evaluate_sample(predictor: Predictor, image: np.ndarray, gt: np.ndarray, pro
     scores see (and what the method is told to carry on from).
     """
     out = SampleOutcome()
-    surrogate = (Surrogate(gt) if needs_steering(protocol.untrained_control, predictor.describe().trained)
-                 else None)
+    surrogate = Surrogate(gt) if is_steered(protocol.untrained_control, predictor) else None
     clicker = make_clicker(protocol.clicker, gt)
     shape = gt.shape
     pred = np.zeros(shape, dtype=bool)

@@ -33,6 +33,7 @@ class WorkSpec:
     protocol: dict
     weights: str | None = None
     registrations: tuple[tuple, ...] = ()  # (name, target, summary, options) of methods added at run time
+    implementation: str | None = None  # of the methods that offer several (None: their default)
 
 
 STARTUP_LIMIT_S = 300.0  # a worker that cannot load its method and dataset in this time is stuck
@@ -81,7 +82,7 @@ class Workbench:
         if task.dataset not in self.datasets:
             self.datasets[task.dataset] = open_dataset(self.spec.datasets[task.dataset], self.spec.data_root)
         if task.method not in self.predictors:
-            self.predictors[task.method] = load_predictor(task.method, weights=self.spec.weights)
+            self.predictors[task.method] = load_predictor(task.method, self.spec.weights, self.spec.implementation)
         return self.datasets[task.dataset], self.predictors[task.method]
 
     def evaluate(self, task: Task, timed: bool = True) -> SampleRecord:

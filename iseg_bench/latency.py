@@ -28,3 +28,25 @@ def summary(seconds: Sequence[float]) -> dict[str, float]:
     ms = 1000.0 * np.asarray(seconds, dtype=np.float64)
     return {"n": int(ms.size), "median_ms": float(np.median(ms)), "p10_ms": float(np.percentile(ms, 10)),
             "p90_ms": float(np.percentile(ms, 90)), "mean_ms": float(ms.mean())}
+
+
+def matmul_rates(repeats: int = 5) -> dict[str, float]:
+    """This machine's fp32 matrix-product rates (GFLOP/s) with torch's current threads, best of
+    ``repeats`` after one warm-up, through two libraries: ``torch.mm`` of two 2048 x 2048 matrices
+    (the BLAS torch was built with) and a 1x1 convolution of 1024 channels over a 64 x 64 map in
+    channels-last layout (a (4096 x 1024) x (1024 x 1024) product through oneDNN, which serves the
+    networks' convolutions). The higher one (``peak``) is the limit a phase's achieved rate is
+    compared with."""
+    import torch
+
+    n, channels, side = 2048, 1024, 64
+    a, b = torch.rand(n, n), torch.rand(n, n)
+    image = torch.rand(1, channels, side, side).contiguous(memory_format=torch.channels_last)
+    conv = torch.nn.Conv2d(channels, channels, 1, bias=False).eval().to(memory_format=torch.channels_last)
+    rates = {}
+    with torch.inference_mode():
+        rates["torch_mm"] = 2.0 * n ** 3 / min(time_calls(lambda: torch.mm(a, b), 1, repeats)) / 1e9
+        seconds = min(time_calls(lambda: conv(image), 1, repeats))
+        rates["conv1x1_onednn"] = 2.0 * channels * channels * side * side / seconds / 1e9
+    rates["peak"] = max(rates.values())
+    return rates

@@ -1,13 +1,15 @@
-"""The efficiency table and the analogues of the EMC-Click paper's Tables 1-3, from stored results.
+"""The EMC-Click paper's Tables 1-3, every row, ours beside the paper's, from stored results.
 
-Table 1 (parameters, FLOPs, CPU latency per click phase) comes from ``iseg-bench bench`` results;
-Table 2 (NoC@90/95 with the model time to reach them) and Table 3 (NoC@85/90 on the five
-benchmarks) from ``iseg-bench run`` records. Our numbers are printed beside the paper's, with the
-protocol, the machine and the weights status of every method.
+Table 1 (parameters, FLOPs, CPU time per click) and the headline ratios come from ``iseg-bench
+bench`` results; Table 2 (NoC@90/95 with the model time to reach them) and Table 3 (NoC@85/90 on
+the five benchmarks) from ``iseg-bench run`` records. Every row of the paper is listed, matching or
+not; a difference over 5 % is flagged with its reason where one is established. Protocol,
+implementation, control flow, machine and weights status are printed under every table.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,263 +17,260 @@ from pathlib import Path
 from tabulate import tabulate
 
 from . import published
-from .bench import click_curve, label_of, phase_rows
+from .bench import phase_rows
+from .efficiency_tables import (DASH, bench_statuses, control_line, implementation_line, label, load_line,
+                                machine_line, num, protocol_lines, weights_line)
 from .flops import COUNTING
-from .predictor import MethodInfo
-from .protocol import Protocol
-from .summary import ResultRow, thr_key
-from .tables import DASH, latex_table
+from .summary import ResultRow
+from .tables import latex_table
 
 TABLE3_DATASETS = ("GrabCut", "Berkeley", "SBD", "DAVIS", "PascalVOC")
+FLAG_LIMIT = 0.05
 
 
-def _num(value: float | None, digits: int = 2) -> str:
-    return DASH if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+def setting(result: dict) -> str:
+    """``published`` when a method ran under its own family's preset, else the protocol's name."""
+    name = result["protocol"]["name"]
+    return "published" if name == result["info"]["family"] else name
 
 
-def _latency(stats: dict) -> str:
-    if not stats["n"]:
-        return DASH
-    return f"{stats['median_ms']:.1f} [{stats['p10_ms']:.1f}, {stats['p90_ms']:.1f}]"
+def _phase(result: dict, phase: str) -> dict:
+    return next(r for r in phase_rows(result) if r["phase"] == phase)
 
 
-def machine_line(results: Sequence[dict]) -> str:
-    if not results:
-        return ""
-    env = results[0]["environment"]
-    return (f"Machine: {env['cpu']}, {env['physical_cores']} physical / {env['logical_cores']} logical cores, "
-            f"{env['memory_gb']} GB; torch {env['packages'].get('torch', '?')} with {env['torch_threads']} "
-            f"threads (interop {env['torch_interop_threads']}), OpenCV threads {env['opencv_threads']}.")
-
-
-def weights_line(statuses: Sequence[tuple[str, str]]) -> str:
-    """``Weights: name: status; ...`` with statuses as MethodInfo.status words."""
-    return "Weights: " + "; ".join(f"{name}: {status}" for name, status in dict(statuses).items()) + "."
-
-
-def _bench_status(results: Sequence[dict]) -> list[tuple[str, str]]:
-    return [(r["method"], MethodInfo.from_dict(r["info"]).status) for r in results]
-
-
-# --- efficiency table (what `iseg-bench bench` prints) -------------------------------------------
-
-def efficiency_markdown(results: Sequence[dict]) -> str:
-    headers = ["Method", "Phase", "What runs", "Network input (HxW, batch)", "Params (M)", "GMACs", "GFLOPs",
-               "Network alone, ms median [p10, p90]", "On images, ms median [p10, p90]"]
-    body = []
+def _index(results: Sequence[dict], wanted_setting: str | None = None) -> dict[tuple[str, str], dict]:
+    """(method, implementation) -> result, preferring ``wanted_setting`` when several protocols ran."""
+    out: dict[tuple[str, str], dict] = {}
     for res in results:
-        for row in phase_rows(res):
-            shape = f"{row['input'][0]}x{row['input'][1]}, {row['batch']}" if row["input"] else DASH
-            body.append([row["label"], row["phase"], row["parts"], shape,
-                         _num(row["params"] / 1e6, 3) if row["params"] else DASH, _num(row["gmacs"]),
-                         _num(2 * row["gmacs"]), _latency(row["network"]), _latency(row["images"])])
-    return "\n\n".join([tabulate(body, headers=headers, tablefmt="pipe", disable_numparse=True),
-                        "\n".join("> " + line for line in _efficiency_footer(results))])
-
-
-def _efficiency_footer(results: Sequence[dict]) -> list[str]:
-    if not results:
-        return []
-    spec = results[0]["spec"]
-    protocol = Protocol.from_dict(results[0]["protocol"])
-    images = "; ".join(f"{c['dataset']} ({c['samples']} images, {spec['clicks']} robot clicks each, fingerprint "
-                       f"{c['fingerprint']})" for c in results[0]["clicks"]) or "none"
-    uncounted = sorted({op for res in results for row in phase_rows(res) for op in row["not_counted"]})
-    return [
-        f"Network alone: each phase on a {spec['height']}x{spec['width']} frame resized as the protocol says "
-        f"(click 1 = first phase; later = every later click), {spec['warmup']} warm-up calls, "
-        f"{spec['repeats']} timed calls per round, {results[0]['rounds']} round(s), one process per method.",
-        f"On images: the predictor driven by the robot user on {images}; model time only (set_image + predict; "
-        "click 1 includes set_image).",
-        protocol.summary() + ".",
-        COUNTING,
-        "Not counted (no multiply-adds, or not modelled): " + (", ".join(uncounted) or "nothing") + ".",
-        machine_line(results),
-        weights_line(_bench_status(results)),
-    ]
+        key = (res["method"], res["info"].get("implementation", ""))
+        if key not in out or setting(res) == wanted_setting:
+            out[key] = res
+    return out
 
 
 # --- Table 1 ------------------------------------------------------------------------------------
 
-def table1_rows(results: Sequence[dict]) -> list[list[str]]:
-    rows = [row for res in results for row in phase_rows(res) if row["input"] is not None]
-    ref = next((r for r in rows if (r["method"], r["phase"]) == ("ritm-hrnet18s", "later")), None)
-    ref_ms = ref["network"]["median_ms"] if ref else float("nan")
-    ref_paper = published.TABLE1[("ritm-hrnet18s", "later")].ms
+TABLE1_HEADERS = ["Paper row", "Ours", "Input (ours / paper)", "Params M (ours / paper)",
+                  "Params with BN statistics M", "GMACs (ours / paper, 'FLOPs/G')", "Whole click ms (ours)",
+                  "Network ms (ours)", "ms (paper)", "Whole click / RITM-hrnet18s (ours)",
+                  "Network / RITM-hrnet18s (ours)", "ms / RITM-hrnet18s (paper)", "Differences over 5 %"]
 
-    def flagged(ours: float, paper: float | None, digits: int) -> str:
-        text = _num(ours, digits)
-        return text + (" *" if paper and abs(ours / paper - 1) > 0.05 else "")
 
+def _difference(column: str, ours: float, paper: float, row: str) -> str | None:
+    """A flag for one compared figure, with its reason, or None within 5 %."""
+    if not paper or math.isnan(ours) or abs(ours / paper - 1) <= FLAG_LIMIT:
+        return None
+    reason = published.TABLE1_REASONS.get((row, column), published.UNEXPLAINED_RATIO if column == "ratio"
+                                          else "reason not established")
+    return f"{column} {ours:.3g} vs {paper:.3g} ({100 * (ours / paper - 1):+.1f} %): {reason}"
+
+
+def paper_table1_rows(results: Sequence[dict]) -> list[list[str]]:
+    """Every row of the paper's Table 1; ours (each implementation measured) under its row."""
+    index = _index(results, "neutral")
+    ref_paper = next(r.ms for r in published.TABLE1 if r.row == published.TABLE1_REFERENCE)
     body = []
-    for row in rows:
-        paper = published.TABLE1.get((row["method"], row["phase"]))
-        ms = row["network"]["median_ms"]
-        body.append([
-            row["label"], row["phase"], f"{row['input'][0]}x{row['input'][1]}",
-            flagged(row["params"] / 1e6, paper.params_m if paper else None, 3), _num(paper.params_m) if paper else DASH,
-            flagged(row["gmacs"], paper.gmacs if paper else None, 2), _num(paper.gmacs) if paper else DASH,
-            _num(ms, 1), _num(paper.ms, 0) if paper else DASH,
-            _num(ms / ref_ms, 3), _num(paper.ms / ref_paper, 3) if paper else DASH,
-            paper.row if paper else DASH,
-        ])
+    for paper in published.TABLE1:
+        paper_cells = [f"{paper.input_size}", f"{paper.params_m:g}", f"{paper.gmacs:g}", f"{paper.ms:g}",
+                       num(paper.ms / ref_paper, 3)]
+        matches = [(index[(v, impl)], phase) for v, phase in paper.ours for (m, impl) in index if m == v]
+        if not paper.ours or not matches:
+            why = published.NOT_IMPLEMENTED if not paper.ours else "not measured in these results"
+            body.append([paper.row, why, f"– / {paper_cells[0]}", f"– / {paper_cells[1]}", DASH,
+                         f"– / {paper_cells[2]}", DASH, DASH, paper_cells[3], DASH, DASH, paper_cells[4], DASH])
+            continue
+        for res, phase in matches:
+            row = _phase(res, phase)
+            ref = index.get(("ritm-hrnet18s", res["info"].get("implementation", "")))
+            ref_row = _phase(ref, "later") if ref else None
+            whole, network = row["images"]["median_ms"], row["network"]["median_ms"]
+            whole_ratio = whole / ref_row["images"]["median_ms"] if ref_row else float("nan")
+            net_ratio = network / ref_row["network"]["median_ms"] if ref_row else float("nan")
+            params = row["params"] / 1e6
+            flags = [f for f in (_difference("params", params, paper.params_m, paper.row),
+                                 _difference("gmacs", row["gmacs"], paper.gmacs, paper.row),
+                                 _difference("ratio", net_ratio, paper.ms / ref_paper, paper.row)) if f]
+            shape = f"{row['input'][0]}x{row['input'][1]}" + (f" x{row['batch']}" if row["batch"] != 1 else "")
+            body.append([paper.row, f"{label(res)}, {phase} click", f"{shape} / {paper_cells[0]}",
+                         f"{params:.3f} / {paper_cells[1]}", num((row["params"] + row["bn_statistics"]) / 1e6, 3),
+                         f"{num(row['gmacs'])} / {paper_cells[2]}", num(whole, 1), num(network, 1), paper_cells[3],
+                         num(whole_ratio, 3), num(net_ratio, 3), paper_cells[4], "; ".join(flags) or "none"])
     return body
 
 
-TABLE1_HEADERS = ["Method", "Click phase", "Input", "Params M (ours)", "Params M (paper)", "GMACs (ours)",
-                  "GMACs (paper, 'FLOPs/G')", "CPU ms/click (ours, median)", "CPU ms/click (paper)",
-                  "Time / RITM-hrnet18s (ours)", "Time / RITM-hrnet18s (paper)", "Paper row"]
-
-TABLE1_NOTES = (
-    "The paper's 'FLOPs/G' equal fvcore's multiply-accumulate counts (GMACs) at the paper's input sizes; "
-    "GFLOPs would be twice these. '*' marks a difference over 5 % from the paper in params or GMACs. "
-    "The paper's latency is a 4-core 2 GHz Intel Core i5 laptop, ours this machine: compare the ratios to "
-    "RITM-hrnet18s' click (network alone at 400x400), not milliseconds. MaskCorrection 'Params 0.11 / 0.22 M' count BatchNorm running statistics; trainable "
-    "parameters are 0.102 M (C64) and 0.220 M (C96 on HRNet-32; 0.208 M on HRNet-18, 0.245 M on SegB3, "
-    "whose projection layer is wider). FirstClick rows are base network + correction network."
-)
-
-
-def table1_markdown(results: Sequence[dict]) -> str:
-    table = tabulate(table1_rows(results), headers=TABLE1_HEADERS, tablefmt="pipe", disable_numparse=True)
-    lines = [TABLE1_NOTES, COUNTING] + _efficiency_footer(results)[2:3] + [machine_line(results)]
-    lines.append(weights_line(_bench_status(results)))
-    return table + "\n\n" + "\n".join("> " + line for line in lines) + "\n"
-
-
-def table1_latex(results: Sequence[dict]) -> str:
-    return latex_table(TABLE1_HEADERS, table1_rows(results), [TABLE1_NOTES, machine_line(results)])
+def _table1_notes(results: Sequence[dict]) -> list[str]:
+    index = _index(results, "neutral")
+    protocols = protocol_lines(list(index.values()))
+    return [
+        "Every row of the paper's Table 1. The paper's 'FLOPs/G' are multiply-accumulates (fvcore's GMACs at the "
+        "paper's input sizes); GFLOPs are twice these. Its speed is per click on a 4-core 2 GHz Intel Core i5 "
+        "laptop: compare times relative to RITM-hrnet18s' later click (the paper's 400x400 row), not milliseconds. "
+        "Our ratio is flagged against the paper's on the network-alone time (the paper times networks at fixed "
+        "input sizes); the whole click is the headline latency of iseg-bench.",
+        "Ours under " + (" / ".join(sorted({setting(r) for r in index.values()}))) + " settings: "
+        + " ".join(protocols),
+        implementation_line(list(index.values())),
+        control_line(list(index.values())),
+        COUNTING,
+        machine_line(results),
+        load_line(results),
+        weights_line(bench_statuses(results)),
+    ]
 
 
-# --- Table 2 ------------------------------------------------------------------------------------
-
-TABLE2_HEADERS = ["Method", "Samples", "NoC@90", "Time@90 (s)", "NoC@95", "Time@95 (s)",
-                  "Paper NoC@90 / Time@90 (min) / NoC@95 / Time@95 (min), SBD on a V100"]
-
-
-def table2_rows(rows: Sequence[ResultRow]) -> list[list[str]]:
-    body = []
-    for r in rows:
-        paper = published.TABLE2.get(r.method)
-        body.append([r.label, str(r.samples), _num(r.noc.get("90")), _num(r.time_s.get("90"), 1),
-                     _num(r.noc.get("95")), _num(r.time_s.get("95"), 1),
-                     " / ".join(str(v) for v in paper) if paper else DASH])
-    return body
+def paper_table1_markdown(results: Sequence[dict]) -> str:
+    table = tabulate(paper_table1_rows(results), headers=TABLE1_HEADERS, tablefmt="pipe", disable_numparse=True)
+    return table + "\n\n" + "\n".join("> " + line for line in _table1_notes(results)) + "\n"
 
 
-def table2_notes(rows: Sequence[ResultRow], protocol: Protocol, dataset: str) -> list[str]:
-    return [f"Dataset {dataset}. Time@t: model time (set_image + predict) summed over all samples until each "
-            "reaches t (all clicks if it never does), in seconds, measured during the accuracy run on this "
-            "machine's CPU.", protocol.summary() + ".",
-            weights_line([(r.method, r.status) for r in rows])]
+def paper_table1_latex(results: Sequence[dict]) -> str:
+    return latex_table(TABLE1_HEADERS, paper_table1_rows(results), _table1_notes(results))
 
 
-def table2_markdown(rows: Sequence[ResultRow], protocol: Protocol, dataset: str) -> str:
-    return (tabulate(table2_rows(rows), headers=TABLE2_HEADERS, tablefmt="pipe", disable_numparse=True)
-            + "\n\n" + "\n".join("> " + n for n in table2_notes(rows, protocol, dataset)) + "\n")
+# --- the headline ratios -------------------------------------------------------------------------
+
+RATIO_REFERENCES = ("ritm-hrnet18s", "focalclick-segformer-b0-s2")
 
 
-def table2_latex(rows: Sequence[ResultRow], protocol: Protocol, dataset: str) -> str:
-    return latex_table(TABLE2_HEADERS, table2_rows(rows), table2_notes(rows, protocol, dataset))
+def ratio_rows(results: Sequence[dict]) -> list[dict]:
+    """Each EMC-Click variant's later click over RITM-hrnet18s' and FocalClick-SegFormer-B0's later
+    click, whole click and network alone, per implementation and protocol setting (same run)."""
+    rows = []
+    keyed = {(r["method"], r["info"].get("implementation", ""), setting(r)): r for r in results}
+    for (method, impl, where), res in keyed.items():
+        if res["info"]["family"] != "emc":
+            continue
+        mine = _phase(res, "later")
+        for ref_name in RATIO_REFERENCES:
+            ref = keyed.get((ref_name, impl, where))
+            if ref is None:
+                continue
+            theirs = _phase(ref, "later")
+            rows.append({"setting": where, "implementation": impl, "method": label(res), "reference": label(ref),
+                         "whole_ms": mine["images"]["median_ms"], "reference_whole_ms": theirs["images"]["median_ms"],
+                         "whole_ratio": mine["images"]["median_ms"] / theirs["images"]["median_ms"],
+                         "network_ms": mine["network"]["median_ms"],
+                         "reference_network_ms": theirs["network"]["median_ms"],
+                         "network_ratio": mine["network"]["median_ms"] / theirs["network"]["median_ms"]})
+    return rows
 
 
-# --- Table 3 ------------------------------------------------------------------------------------
-
-def table3_rows(rows: Sequence[ResultRow]) -> tuple[list[str], list[list[str]]]:
-    headers = ["Method"]
-    for ds in TABLE3_DATASETS:
-        headers += [f"{ds} NoC@85", f"{ds} NoC@90"]
-    headers.append("Paper (C+L): " + ", ".join(published.TABLE3_COLUMNS))
-    by = {(r.label, r.dataset): r for r in rows}
-    body = []
-    for label in dict.fromkeys(r.label for r in rows):
-        method = next(r.method for r in rows if r.label == label)
-        line = [label]
-        for ds in TABLE3_DATASETS:
-            r = by.get((label, ds))
-            line += [_num(r.noc.get("85")) if r else DASH, _num(r.noc.get("90")) if r else DASH]
-        paper = published.TABLE3.get(method)
-        line.append(" / ".join(f"{v:.2f}" for v in paper) if paper else DASH)
-        body.append(line)
-    return headers, body
-
-
-def table3_markdown(rows: Sequence[ResultRow], protocol: Protocol) -> str:
-    headers, body = table3_rows(rows)
-    notes = [protocol.summary() + ".", "A dash: no stored result for that dataset (run it with --datasets).",
-             weights_line([(r.method, r.status) for r in rows])]
+def ratios_markdown(results: Sequence[dict]) -> str:
+    headers = ["Setting", "Implementation", "EMC-Click later click", "Reference later click", "Whole click ms",
+               "Reference whole click ms", "Whole-click ratio", "Network ms", "Reference network ms",
+               "Network ratio"]
+    body = [[r["setting"], r["implementation"], r["method"], r["reference"], num(r["whole_ms"], 1),
+             num(r["reference_whole_ms"], 1), num(r["whole_ratio"], 3), num(r["network_ms"], 1),
+             num(r["reference_network_ms"], 1), num(r["network_ratio"], 3)] for r in ratio_rows(results)]
+    notes = ["Medians from one interleaved benchmark run (one fresh process per job, rounds alternating). 'published': "
+             "each method under its own family's preset (flip TTA for RITM and EMC-Click, none for FocalClick); "
+             "'neutral': one setting for all (no flip, each method's own input size).",
+             implementation_line(results), control_line(results), machine_line(results), load_line(results),
+             weights_line(bench_statuses(results))]
     return (tabulate(body, headers=headers, tablefmt="pipe", disable_numparse=True) + "\n\n"
             + "\n".join("> " + n for n in notes) + "\n")
 
 
-def table3_latex(rows: Sequence[ResultRow], protocol: Protocol) -> str:
-    headers, body = table3_rows(rows)
-    return latex_table(headers, body, [protocol.summary()])
+# --- Table 2 ------------------------------------------------------------------------------------
+
+TABLE2_HEADERS = ["Paper row", "Ours", "Samples", "NoC@90", "Time@90 (s)", "NoC@95", "Time@95 (s)",
+                  "Paper NoC@90 / Time@90 (min) / NoC@95 / Time@95 (min), SBD on a V100"]
 
 
-# --- plots --------------------------------------------------------------------------------------
-
-def _styles(n: int):
-    """Distinct (colour, marker, line style) triples for up to 20+ series."""
-    import matplotlib.pyplot as plt
-
-    colours = plt.get_cmap("tab20").colors
-    markers = "osD^vP*Xh<>"
-    return [(colours[i % 20], markers[i % len(markers)], "-" if i < 10 else "--") for i in range(n)]
-
-
-def plot_latency_per_click(results: Sequence[dict], path: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    from .plots import _caption
-
-    fig, ax = plt.subplots(figsize=(11, 6))
-    for res, (colour, marker, style) in zip(results, _styles(len(results))):
-        curve = click_curve(res)
-        if curve:
-            ax.plot(range(1, len(curve) + 1), curve, color=colour, marker=marker, linestyle=style, markersize=4,
-                    label=label_of(res))
-    ax.set_yscale("log")
-    ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.set_xlabel("click index")
-    ax.set_ylabel("model time per click (ms, median over images, log scale)")
-    datasets = ", ".join(c["dataset"] for c in results[0]["clicks"]) if results else ""
-    ax.set_title(f"CPU latency per click — {datasets} images, {results[0]['environment']['torch_threads']} threads"
-                 if results else "CPU latency per click")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
-    if results:
-        _caption(fig, Protocol.from_dict(results[0]["protocol"]), machine_line(results))
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+def paper_table2_rows(rows: Sequence[ResultRow]) -> list[list[str]]:
+    body = []
+    by_method: dict[str, list[ResultRow]] = {}
+    for r in rows:
+        by_method.setdefault(r.method, []).append(r)
+    for method, (name, values) in published.TABLE2.items():
+        paper = " / ".join(f"{v:g}" for v in values)
+        for r in by_method.pop(method, []) or [None]:
+            if r is None:
+                body.append([name, f"{method}: not run", DASH, DASH, DASH, DASH, DASH, paper])
+            else:
+                body.append([name, r.label, str(r.samples), num(r.noc.get("90")), num(r.time_s.get("90"), 1),
+                             num(r.noc.get("95")), num(r.time_s.get("95"), 1), paper])
+    for r in (r for extra in by_method.values() for r in extra):
+        body.append(["(not in the paper's table)", r.label, str(r.samples), num(r.noc.get("90")),
+                     num(r.time_s.get("90"), 1), num(r.noc.get("95")), num(r.time_s.get("95"), 1), DASH])
+    return body
 
 
-def plot_accuracy_time(rows: Sequence[ResultRow], protocol: Protocol, dataset: str, path: Path,
-                       threshold: float = 0.90) -> Path:
-    import matplotlib.pyplot as plt
+def paper_table2_notes(rows: Sequence[ResultRow], protocol, dataset: str) -> list[str]:
+    steered = protocol.untrained_control != "own" and any(r.status == "UNTRAINED" for r in rows)
+    return [f"Every row of the paper's Table 2. Ours: dataset {dataset}; Time@t: model time (set_image + predict) "
+            "summed over all samples until each reaches t (all clicks if it never does), in seconds, measured during "
+            "the accuracy run on this machine's CPU (for orientation; `iseg-bench bench` is the careful timing).",
+            protocol.summary() + ".",
+            ("Untrained networks were steered by surrogate masks: their NoC and Time@t follow the surrogate's IoU "
+             "schedule (the same for every untrained method), so Time@t compares per-click cost under a trained "
+             "model's control flow, not accuracy." if steered else
+             "Untrained networks (if any) followed their own predictions: their NoC and Time@t are not a trained "
+             "model's."),
+            weights_line([(r.label, r.status) for r in rows])]
 
-    from .plots import _caption
 
-    key = thr_key(threshold)
-    fig, ax = plt.subplots(figsize=(11, 6))
-    for r, (colour, marker, _) in zip(rows, _styles(len(rows))):
-        if r.samples and key in r.time_s and not math.isnan(r.time_s[key]):
-            hollow = r.status == "UNTRAINED"
-            ax.scatter(r.time_s[key] / r.samples, r.noc[key], s=55, marker=marker, label=r.label,
-                       facecolors="none" if hollow else colour, edgecolors=colour, linewidths=1.5)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), title="hollow: untrained", title_fontsize=8)
-    ax.set_xscale("log")
-    ax.set_xlabel(f"model time to reach IoU {threshold:g} (s per sample, log scale)")
-    ax.set_ylabel(f"NoC@{key} (clicks, lower is better)")
-    ax.set_title(f"Accuracy against time — {dataset}")
-    ax.grid(True, which="both", alpha=0.3)
-    _caption(fig, protocol, "time: set_image + predict, measured during the accuracy run")
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+def paper_table2_markdown(rows: Sequence[ResultRow], protocol, dataset: str) -> str:
+    return (tabulate(paper_table2_rows(rows), headers=TABLE2_HEADERS, tablefmt="pipe", disable_numparse=True)
+            + "\n\n" + "\n".join("> " + n for n in paper_table2_notes(rows, protocol, dataset)) + "\n")
+
+
+def paper_table2_latex(rows: Sequence[ResultRow], protocol, dataset: str) -> str:
+    return latex_table(TABLE2_HEADERS, paper_table2_rows(rows), paper_table2_notes(rows, protocol, dataset))
+
+
+# --- Table 3 ------------------------------------------------------------------------------------
+
+def paper_table3_rows(rows: Sequence[ResultRow]) -> tuple[list[str], list[list[str]]]:
+    headers = ["Paper row", "Train data", "Ours"] + [f"{c} (ours / paper)" for c in published.TABLE3_COLUMNS]
+    by_method: dict[str, dict[str, ResultRow]] = {}
+    for r in rows:
+        by_method.setdefault(r.method, {})[r.dataset] = r
+    body = []
+
+    def ours_cells(results: dict[str, ResultRow]) -> list[str]:
+        """Ours in the paper's column order."""
+        cells = []
+        for column in published.TABLE3_COLUMNS:
+            dataset, threshold = column.split("@")
+            r = results.get(dataset)
+            cells.append(num(r.noc.get(threshold)) if r else DASH)
+        return cells
+
+    for paper in published.TABLE3:
+        values = [num(v) for v in paper.values]
+        if paper.ours is None:
+            body.append([paper.row, paper.train, paper.note or published.NOT_IMPLEMENTED] + [f"– / {v}" for v in values])
+            continue
+        results = by_method.get(paper.ours, {})
+        name = next(iter(results.values())).label if results else f"{paper.ours}: not run"
+        body.append([paper.row, paper.train, name] + [f"{o} / {v}" for o, v in zip(ours_cells(results), values)])
+    used = {p.ours for p in published.TABLE3}
+    for method, results in by_method.items():
+        if method not in used:
+            body.append(["(not in the paper's table)", DASH, next(iter(results.values())).label]
+                        + [f"{o} / –" for o in ours_cells(results)])
+    return headers, body
+
+
+def _table3_notes(rows: Sequence[ResultRow], protocol) -> list[str]:
+    run = sorted({r.dataset for r in rows})
+    missing = [d for d in TABLE3_DATASETS if d not in run]
+    return ["Every row of the paper's Table 3 (NoC, clicks; lower is better). Ours: NoC@85/90 measured here on "
+            + (", ".join(run) or "no dataset") + (f"; not run here: {', '.join(missing)}" if missing else "") + ".",
+            protocol.summary() + ".",
+            weights_line([(r.label, r.status) for r in rows])]
+
+
+def paper_table3_markdown(rows: Sequence[ResultRow], protocol) -> str:
+    headers, body = paper_table3_rows(rows)
+    return (tabulate(body, headers=headers, tablefmt="pipe", disable_numparse=True) + "\n\n"
+            + "\n".join("> " + n for n in _table3_notes(rows, protocol)) + "\n")
+
+
+def paper_table3_latex(rows: Sequence[ResultRow], protocol) -> str:
+    headers, body = paper_table3_rows(rows)
+    return latex_table(headers, body, _table3_notes(rows, protocol))
 
 
 # --- writing everything ---------------------------------------------------------------------------
@@ -286,8 +285,10 @@ def _pick_dataset(rows: Sequence[ResultRow], wanted: str | None) -> str | None:
 
 
 def render_paper_tables(results_dir: Path, out: Path, dataset: str | None = None) -> list[Path]:
-    """Write Tables 1-3 (Markdown and LaTeX), the latency and trade-off plots, and an index."""
+    """Write Tables 1-3 (Markdown and LaTeX), the ratios, the efficiency tables, the plots and an index."""
     from .bench import load_bench
+    from .efficiency_tables import efficiency_markdown
+    from .plots import plot_accuracy_time, plot_latency_per_click
     from .report import build_reports
     from .store import StoreError
 
@@ -302,13 +303,18 @@ def render_paper_tables(results_dir: Path, out: Path, dataset: str | None = None
     index = ["# Paper tables, regenerated from stored results", "",
              f"Rendered by `iseg-bench paper-tables {results_dir} --out {out}`.", ""]
     if bench:
-        write("table1.md", table1_markdown(bench))
-        write("table1.tex", table1_latex(bench))
+        write("table1.md", paper_table1_markdown(bench))
+        write("table1.tex", paper_table1_latex(bench))
+        write("ratios.md", ratios_markdown(bench))
+        write("ratios.json", json.dumps(ratio_rows(bench), indent=1) + "\n")
         write("efficiency.md", efficiency_markdown(bench) + "\n")
         written.append(plot_latency_per_click(bench, out / "latency_per_click.png"))
-        index += ["- `table1.md` / `.tex`: parameters, GMACs and CPU latency per click phase, beside the paper's Table 1",
-                  "- `efficiency.md`: every measured phase with p10/p90 and the on-image latency",
-                  "- `latency_per_click.png`: model time per click index"]
+        index += ["- `table1.md` / `.tex`: every row of the paper's Table 1: parameters, GMACs, CPU time per click "
+                  "(whole click and network alone), relative to RITM-hrnet18s, differences over 5 % flagged",
+                  "- `ratios.md` / `.json`: EMC-Click's later click over RITM-hrnet18s' and FocalClick-SegFormer-B0's",
+                  "- `efficiency.md`: every measured job: whole-click latency on images, network phases with "
+                  "GFLOP/s against the matmul peak",
+                  "- `latency_per_click.png`: whole-click time per click index"]
     try:
         reports = build_reports(results_dir)
     except StoreError:
@@ -318,14 +324,15 @@ def render_paper_tables(results_dir: Path, out: Path, dataset: str | None = None
         chosen = _pick_dataset(rep.rows, dataset)
         if chosen:
             rows = [r for r in rep.rows if r.dataset == chosen]
-            write("table2.md", table2_markdown(rows, rep.protocol, chosen))
-            write("table2.tex", table2_latex(rows, rep.protocol, chosen))
+            write("table2.md", paper_table2_markdown(rows, rep.protocol, chosen))
+            write("table2.tex", paper_table2_latex(rows, rep.protocol, chosen))
             written.append(plot_accuracy_time(rows, rep.protocol, chosen, out / "accuracy_time.png"))
-            index += [f"- `table2.md` / `.tex`: NoC@90/95 and the model time to reach them on {chosen}",
+            index += [f"- `table2.md` / `.tex`: every row of the paper's Table 2; ours: NoC@90/95 and the model "
+                      f"time to reach them on {chosen}",
                       "- `accuracy_time.png`: NoC@90 against time to 90 % IoU, one point per method"]
-        write("table3.md", table3_markdown(rep.rows, rep.protocol))
-        write("table3.tex", table3_latex(rep.rows, rep.protocol))
-        index.append("- `table3.md` / `.tex`: NoC@85/90 on GrabCut, Berkeley, SBD, DAVIS and PascalVOC")
+        write("table3.md", paper_table3_markdown(rep.rows, rep.protocol))
+        write("table3.tex", paper_table3_latex(rep.rows, rep.protocol))
+        index.append("- `table3.md` / `.tex`: every row of the paper's Table 3; ours: NoC@85/90 where run")
     if not written:
         raise StoreError(f"nothing to render in {results_dir}: run `iseg-bench bench` and/or `iseg-bench run` first")
     write("README.md", "\n".join(index) + "\n")

@@ -17,9 +17,13 @@ from .summary import ResultRow, thr_key  # noqa: E402
 from .tables import table3_thresholds  # noqa: E402
 
 
-def _caption(fig: plt.Figure, protocol: Protocol, extra: str = "") -> None:
-    text = protocol.summary() + (". " + extra if extra else "")
+def caption(fig: plt.Figure, text: str) -> None:
+    """What a figure shows and how it was measured, in small print under it."""
     fig.text(0.01, 0.01, "\n".join(textwrap.wrap(text, 150)), fontsize=7, color="0.3", va="bottom")
+
+
+def _caption(fig: plt.Figure, protocol: Protocol, extra: str = "") -> None:
+    caption(fig, protocol.summary() + (". " + extra if extra else ""))
 
 
 def _ordered(items: Sequence[str]) -> list[str]:
@@ -89,3 +93,61 @@ def plot_noc_bars(rows: Sequence[ResultRow], protocol: Protocol, out_dir: Path) 
 
 def _file_safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
+def _styles(n: int):
+    """Distinct (colour, marker, line style) triples for up to 20+ series."""
+    colours = plt.get_cmap("tab20").colors
+    markers = "osD^vP*Xh<>"
+    return [(colours[i % 20], markers[i % len(markers)], "-" if i < 10 else "--") for i in range(n)]
+
+
+def plot_latency_per_click(results: Sequence[dict], path: Path) -> Path:
+    """Median whole-click time per click index, one line per benchmark job (log scale)."""
+    from .bench import click_curve
+    from .efficiency_tables import control_line, implementation_line, label, machine_line, protocol_lines
+
+    fig, ax = plt.subplots(figsize=(12, 6.5))
+    for res, (colour, marker, style) in zip(results, _styles(len(results))):
+        curve = click_curve(res)
+        if curve:
+            ax.plot(range(1, len(curve) + 1), curve, color=colour, marker=marker, linestyle=style, markersize=4,
+                    label=f"{label(res)} [{res['protocol']['name']}]")
+    ax.set_yscale("log")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_xlabel("click index")
+    ax.set_ylabel("whole click: set_image + predict on click 1, predict after (ms, median over images, log)")
+    if results:
+        datasets = ", ".join(c["dataset"] for c in results[0]["clicks"])
+        ax.set_title(f"CPU latency per click — {datasets} images, {results[0]['environment']['torch_threads']} threads")
+        caption(fig, " ".join(protocol_lines(results) + [implementation_line(results), control_line(results),
+                                                         machine_line(results)]))
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_accuracy_time(rows: Sequence[ResultRow], protocol: Protocol, dataset: str, path: Path,
+                       threshold: float = 0.90) -> Path:
+    """NoC@t against the model time to reach t per sample, one point per method (hollow: untrained)."""
+    key = thr_key(threshold)
+    fig, ax = plt.subplots(figsize=(11, 6))
+    for r, (colour, marker, _) in zip(rows, _styles(len(rows))):
+        if r.samples and key in r.time_s and not np.isnan(r.time_s[key]):
+            hollow = r.status == "UNTRAINED"
+            ax.scatter(r.time_s[key] / r.samples, r.noc[key], s=55, marker=marker, label=r.label,
+                       facecolors="none" if hollow else colour, edgecolors=colour, linewidths=1.5)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), title="hollow: untrained", title_fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlabel(f"model time to reach IoU {threshold:g} (s per sample, log scale)")
+    ax.set_ylabel(f"NoC@{key} (clicks, lower is better)")
+    ax.set_title(f"Accuracy against time — {dataset}")
+    ax.grid(True, which="both", alpha=0.3)
+    _caption(fig, protocol, "time: set_image + predict, measured during the accuracy run (for orientation)")
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

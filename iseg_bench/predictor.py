@@ -18,6 +18,16 @@ from .clicker import Click
 from .protocol import Protocol
 
 
+# How a deep method computes (``DeepPredictor``): the first is the default. Same outputs, different cost.
+IMPLEMENTATIONS = ("engineered", "official")
+IMPLEMENTATION_NOTES = {
+    "engineered": "the same engineering for every family (inference mode, channels-last, fused attention, "
+                  "per-image and per-crop image work done once, no unused outputs)",
+    "official": "official arithmetic: the official predictors' per-click work (no_grad, NCHW, explicit attention, "
+                "whole input re-prepared and every output recomputed at every click)",
+}
+
+
 @dataclass(frozen=True)
 class Capabilities:
     """What the harness and the reports need to know about a method's cost structure.
@@ -90,7 +100,9 @@ class CostPhase:
 
     ``module(*inputs)`` runs exactly the network work of one click of that phase (a torch module
     for deep methods); ``parts`` says what runs, ``input_size`` the network input (H, W);
-    ``inference_mode`` whether the method runs under ``torch.inference_mode`` (else ``no_grad``).
+    ``inference_mode`` whether the method runs under ``torch.inference_mode`` (else ``no_grad``);
+    ``click`` the click (1-based) whose work this is; ``statistics`` the BatchNorm running statistics
+    of the networks it runs (some papers count them as parameters).
     """
 
     phase: str  # "first" (click 1) or "later" (every later click)
@@ -101,6 +113,8 @@ class CostPhase:
     module: Any
     inputs: tuple
     inference_mode: bool = True
+    click: int = 1
+    statistics: int = 0
 
 
 class Predictor(ABC):
@@ -115,6 +129,7 @@ class Predictor(ABC):
     family: ClassVar[str] = ""
     capabilities: ClassVar[Capabilities] = Capabilities()
     uses_weights: ClassVar[bool] = False  # True: the constructor takes ``weights`` (a checkpoint file or folder)
+    implementations: ClassVar[tuple[str, ...]] = ()  # several: the constructor takes ``implementation``
 
     def prepare(self, protocol: Protocol, dataset: str) -> None:
         """Called before each dataset: adopt the protocol's flip/input-size settings (optional)."""

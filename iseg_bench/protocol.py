@@ -174,6 +174,14 @@ PRESETS: dict[str, Protocol] = {
 }
 
 
+PUBLISHED = "published"
+
+
+def published_protocol(family: str) -> Protocol:
+    """A method family's published evaluation settings (the preset named after it), else ``neutral``."""
+    return PRESETS.get(family, PRESETS["neutral"])
+
+
 def resolve_protocol(spec: str | Path | Protocol | None) -> Protocol:
     """A preset name, a JSON file path, or a Protocol (None gives ``neutral``)."""
     if spec is None:

@@ -1,8 +1,11 @@
-"""Numbers published in the EMC-Click paper (Du et al., CVPR 2023), to print beside ours.
+"""Numbers published in the EMC-Click paper (Du et al., CVPR 2023), every row of Tables 1-3, to print
+beside ours.
 
 Table 1: parameters (M), "FLOPs/G" (which are multiply-accumulates: they match fvcore's MAC
-counts, see reports/efficiency) and CPU speed per click (ms) on a 4-core 2 GHz Intel Core i5 laptop,
-at the input size given in the row (RITM 400, FocalClick 256, EMC-Click 384).
+counts) and CPU speed per click (ms) on a 4-core 2 GHz Intel Core i5 laptop, at the input size
+given in the row. Table 2: SBD on a V100 GPU. Table 3: NoC on five benchmarks. Each row names the
+registered variant and click phase it corresponds to here, or none (a method iseg-bench does not
+implement, or a checkpoint it does not register).
 """
 
 from __future__ import annotations
@@ -17,50 +20,101 @@ class Table1Row:
     params_m: float
     gmacs: float
     ms: float
+    ours: tuple[tuple[str, str], ...] = ()  # (variant, phase) measured here for this row
 
 
-# (our variant, phase) -> the paper's Table 1 row
-TABLE1: dict[tuple[str, str], Table1Row] = {
-    ("ritm-hrnet18s", "later"): Table1Row("RITM-hrnet18s", 400, 4.22, 8.96, 634),
-    ("ritm-hrnet18", "later"): Table1Row("RITM-hrnet18", 400, 10.0, 15.4, 1103),
-    ("ritm-hrnet32", "later"): Table1Row("RITM-hrnet32", 400, 31.0, 40.4, 1635),
-    ("focalclick-hrnet18s-s2", "later"): Table1Row("FocalClick-hrnet18s", 256, 4.23, 3.82, 358),
-    ("focalclick-hrnet32-s2", "later"): Table1Row("FocalClick-hrnet32", 256, 31.0, 17.1, 728),
-    ("focalclick-segformer-b0-s2", "later"): Table1Row("FocalClick-SegB0", 256, 3.74, 1.94, 207),
-    ("focalclick-segformer-b3-s2", "later"): Table1Row("FocalClick-SegB3", 256, 45.6, 12.9, 805),
-    ("emc-hrnet18s", "first"): Table1Row("Ours-hrnet18s-FirstClick", 384, 4.33, 9.35, 752),
-    ("emc-hrnet18", "first"): Table1Row("Ours-hrnet18-FirstClick", 384, 10.3, 15.3, 1237),
-    ("emc-hrnet32", "first"): Table1Row("Ours-hrnet32-FirstClick", 384, 31.2, 40.5, 1745),
-    ("emc-segformer-b0", "first"): Table1Row("Ours-SegB0-FirstClick", 384, 3.84, 5.38, 528),
-    ("emc-segformer-b3", "first"): Table1Row("Ours-SegB3-FirstClick", 384, 45.9, 32.3, 2006),
-    ("emc-hrnet18s", "later"): Table1Row("Ours-MaskCorrection-C64", 384, 0.11, 1.09, 183),
-    ("emc-segformer-b0", "later"): Table1Row("Ours-MaskCorrection-C64", 384, 0.11, 1.09, 183),
-    ("emc-hrnet18", "later"): Table1Row("Ours-MaskCorrection-C96", 384, 0.22, 2.25, 280),
-    ("emc-hrnet32", "later"): Table1Row("Ours-MaskCorrection-C96", 384, 0.22, 2.25, 280),
-    ("emc-segformer-b3", "later"): Table1Row("Ours-MaskCorrection-C96", 384, 0.22, 2.25, 280),
+TABLE1: tuple[Table1Row, ...] = (
+    Table1Row("CDNet-ResNet34", 384, 23.5, 56.7, 3339),
+    Table1Row("f-BRS-ResNet50", 400, 31.4, 84.6, 2373),
+    Table1Row("RITM-hrnet18s", 400, 4.22, 8.96, 634, (("ritm-hrnet18s", "later"),)),
+    Table1Row("RITM-hrnet18", 400, 10.0, 15.4, 1103, (("ritm-hrnet18", "later"),)),
+    Table1Row("RITM-hrnet32", 400, 31.0, 40.4, 1635, (("ritm-hrnet32", "later"),)),
+    Table1Row("FocalClick-hrnet18s", 256, 4.23, 3.82, 358, (("focalclick-hrnet18s-s2", "later"),)),
+    Table1Row("FocalClick-hrnet32", 256, 31.0, 17.1, 728, (("focalclick-hrnet32-s2", "later"),)),
+    Table1Row("FocalClick-SegB0", 256, 3.74, 1.94, 207, (("focalclick-segformer-b0-s2", "later"),)),
+    Table1Row("FocalClick-SegB3", 256, 45.6, 12.9, 805, (("focalclick-segformer-b3-s2", "later"),)),
+    Table1Row("Ours-hrnet18s-FirstClick", 384, 4.33, 9.35, 752, (("emc-hrnet18s", "first"),)),
+    Table1Row("Ours-hrnet18-FirstClick", 384, 10.3, 15.3, 1237, (("emc-hrnet18", "first"),)),
+    Table1Row("Ours-hrnet32-FirstClick", 384, 31.2, 40.5, 1745, (("emc-hrnet32", "first"),)),
+    Table1Row("Ours-SegB0-FirstClick", 384, 3.84, 5.38, 528, (("emc-segformer-b0", "first"),)),
+    Table1Row("Ours-SegB3-FirstClick", 384, 45.9, 32.3, 2006, (("emc-segformer-b3", "first"),)),
+    Table1Row("Ours-MaskCorrection-C64", 384, 0.11, 1.09, 183, (("emc-hrnet18s", "later"), ("emc-segformer-b0", "later"))),
+    Table1Row("Ours-MaskCorrection-C96", 384, 0.22, 2.25, 280,
+              (("emc-hrnet18", "later"), ("emc-hrnet32", "later"), ("emc-segformer-b3", "later"))),
+)
+TABLE1_REFERENCE = "RITM-hrnet18s"  # the row every time is divided by
+NOT_IMPLEMENTED = "not implemented in iseg-bench"
+
+# Why a figure of ours differs from the paper's by more than 5 %, where the reason is established:
+# (paper row, column) -> reason. Columns: params, gmacs, ratio.
+TABLE1_REASONS: dict[tuple[str, str], str] = {
+    ("Ours-MaskCorrection-C64", "params"): "the paper's count includes the BatchNorm running statistics "
+                                           "(see 'Params with BN statistics')",
+    ("Ours-MaskCorrection-C96", "params"): "the paper's count includes the BatchNorm running statistics "
+                                           "(see 'Params with BN statistics'); the C96 networks also differ by "
+                                           "the width of their feature projection (128, 256 or 512 inputs)",
+    ("Ours-MaskCorrection-C64", "gmacs"): "the engineered later click reuses the image-only part of the "
+                                          "correction network computed at click 1; the official arithmetic "
+                                          "recomputes it (its row)",
+    ("Ours-MaskCorrection-C96", "gmacs"): "the engineered later click reuses the image-only part of the "
+                                          "correction network computed at click 1; the official arithmetic "
+                                          "recomputes it (its row)",
+    ("Ours-hrnet18-FirstClick", "gmacs"): "the official hrnet18 config (hrnet18_att_cclvis) uses the C96 "
+                                          "correction network; the paper's figure equals the base network plus "
+                                          "a C64 correction",
 }
+UNEXPLAINED_RATIO = ("not established: the paper's machine (a 4-core 2 GHz Core i5 laptop), library versions and "
+                     "timing method are not published")
 
 # Table 2 (SBD, V100 GPU): NoC@90, Time@90 (min), NoC@95, Time@95 (min)
-TABLE2 = {
-    "focalclick-hrnet18s-s2": (6.79, 34, 12.78, 62), "focalclick-hrnet32-s2": (6.51, 49, 12.50, 85),
-    "focalclick-segformer-b0-s2": (6.86, 23, 12.73, 39), "focalclick-segformer-b3-s2": (5.59, 34, 11.55, 63),
-    "emc-hrnet18s": (6.16, 19, 12.47, 30), "emc-hrnet32": (5.65, 21, 11.90, 32),
-    "emc-segformer-b0": (6.21, 16, 12.45, 27), "emc-segformer-b3": (5.57, 20, 11.65, 29),
+TABLE2: dict[str, tuple[str, tuple[float, float, float, float]]] = {
+    "focalclick-hrnet18s-s2": ("FocalClick-hrnet18s", (6.79, 34, 12.78, 62)),
+    "focalclick-hrnet32-s2": ("FocalClick-hrnet32", (6.51, 49, 12.50, 85)),
+    "focalclick-segformer-b0-s2": ("FocalClick-SegB0", (6.86, 23, 12.73, 39)),
+    "focalclick-segformer-b3-s2": ("FocalClick-SegB3", (5.59, 34, 11.55, 63)),
+    "emc-hrnet18s": ("Ours-hrnet18s", (6.16, 19, 12.47, 30)),
+    "emc-hrnet32": ("Ours-hrnet32", (5.65, 21, 11.90, 32)),
+    "emc-segformer-b0": ("Ours-SegB0", (6.21, 16, 12.45, 27)),
+    "emc-segformer-b3": ("Ours-SegB3", (5.57, 20, 11.65, 29)),
 }
 
-# Table 3 (C+L training): GrabCut NoC@85/90, Berkeley NoC@90, SBD NoC@85/90, DAVIS NoC@85/90, Pascal NoC@85
-TABLE3_COLUMNS = ("GrabCut@85", "GrabCut@90", "Berkeley@90", "SBD@85", "SBD@90", "DAVIS@85", "DAVIS@90", "PascalVOC@85")
-TABLE3 = {
-    "focalclick-segformer-b0-s2": (1.40, 1.66, 2.27, 4.56, 6.86, 4.04, 5.49, 2.97),
-    "emc-segformer-b0": (1.56, 1.64, 2.40, 3.95, 6.21, 4.48, 5.53, 2.65),
-    "focalclick-segformer-b3-s2": (1.44, 1.50, 1.92, 3.53, 5.59, 3.61, 4.90, 2.46),
-    "emc-segformer-b3": (1.42, 1.48, 2.35, 3.44, 5.57, 4.49, 5.69, 2.23),
-    "ritm-hrnet18s": (1.54, 1.68, 2.60, 4.04, 6.48, 4.70, 5.98, 2.57),
-    "focalclick-hrnet18s-s2": (1.48, 1.62, 2.66, 4.43, 6.79, 3.90, 5.25, 2.93),
-    "emc-hrnet18s": (1.40, 1.52, 2.68, 3.86, 6.16, 4.42, 5.66, 2.37),
-    "ritm-hrnet18": (1.42, 1.54, 2.26, 3.80, 6.06, 4.36, 5.74, 2.28),
-    "emc-hrnet18": (1.38, 1.50, 2.30, 3.69, 5.93, 4.34, 5.59, 2.37),
-    "ritm-hrnet32": (1.46, 1.56, 2.10, 3.59, 5.71, 4.11, 5.34, 2.57),
-    "focalclick-hrnet32-s2": (1.64, 1.80, 2.36, 4.24, 6.51, 4.01, 5.39, 2.80),
-    "emc-hrnet32": (1.30, 1.42, 2.35, 3.55, 5.65, 4.29, 5.33, 2.22),
-}
+TABLE3_COLUMNS = ("GrabCut@85", "GrabCut@90", "Berkeley@90", "SBD@85", "SBD@90", "DAVIS@85", "DAVIS@90",
+                  "PascalVOC@85")
+
+
+@dataclass(frozen=True)
+class Table3Row:
+    row: str
+    train: str  # "SBD" or "C+L" (COCO + LVIS)
+    values: tuple[float | None, ...]  # in TABLE3_COLUMNS order; None where the paper prints "-"
+    ours: str | None = None  # the registered variant (its official C+L checkpoint), if any
+    note: str = ""  # why there is none (default: not implemented)
+
+
+SBD_TRAINED = "SBD-trained checkpoint not registered (iseg-bench registers the C+L ones)"
+TABLE3: tuple[Table3Row, ...] = (
+    Table3Row("f-BRS-B-ResNet50", "SBD", (2.50, 2.98, 4.34, 5.06, 8.08, 5.39, 7.81, None)),
+    Table3Row("CDNet-ResNet50", "SBD", (2.22, 2.64, 3.69, 4.37, 7.87, 5.17, 6.66, None)),
+    Table3Row("FocusCut-ResNet50", "SBD", (1.60, 1.78, 3.44, 3.62, 5.66, 5.00, 6.38, None)),
+    Table3Row("FocalClick-hrnet18s", "SBD", (1.86, 2.06, 3.14, 4.30, 6.52, 4.92, 6.48, None), note=SBD_TRAINED),
+    Table3Row("RITM-hrnet18", "SBD", (1.76, 2.04, 3.22, 3.39, 5.43, 4.94, 6.71, None), note=SBD_TRAINED),
+    Table3Row("Ours-hrnet18s", "SBD", (1.82, 1.92, 3.26, 3.58, 5.79, 5.23, 6.88, 2.47), note=SBD_TRAINED),
+    Table3Row("Ours-hrnet18", "SBD", (1.74, 1.84, 3.03, 3.38, 5.51, 5.05, 6.71, 2.37), note=SBD_TRAINED),
+    Table3Row("TransClick-segformerB4", "C+L", (1.52, 1.60, 1.60, 3.44, 5.63, 3.68, 5.06, 2.08)),
+    Table3Row("FocalClick-segformerB0", "C+L", (1.40, 1.66, 2.27, 4.56, 6.86, 4.04, 5.49, 2.97),
+              "focalclick-segformer-b0-s2"),
+    Table3Row("Ours-segformerB0", "C+L", (1.56, 1.64, 2.40, 3.95, 6.21, 4.48, 5.53, 2.65), "emc-segformer-b0"),
+    Table3Row("FocalClick-segformerB3", "C+L", (1.44, 1.50, 1.92, 3.53, 5.59, 3.61, 4.90, 2.46),
+              "focalclick-segformer-b3-s2"),
+    Table3Row("Ours-segformerB3", "C+L", (1.42, 1.48, 2.35, 3.44, 5.57, 4.49, 5.69, 2.23), "emc-segformer-b3"),
+    Table3Row("RITM-hrnet18s", "C+L", (1.54, 1.68, 2.60, 4.04, 6.48, 4.70, 5.98, 2.57), "ritm-hrnet18s"),
+    Table3Row("FocalClick-hrnet18s", "C+L", (1.48, 1.62, 2.66, 4.43, 6.79, 3.90, 5.25, 2.93), "focalclick-hrnet18s-s2"),
+    Table3Row("Ours-hrnet18s", "C+L", (1.40, 1.52, 2.68, 3.86, 6.16, 4.42, 5.66, 2.37), "emc-hrnet18s"),
+    Table3Row("RITM-hrnet18", "C+L", (1.42, 1.54, 2.26, 3.80, 6.06, 4.36, 5.74, 2.28), "ritm-hrnet18"),
+    Table3Row("EdgeFlow-hrnet18", "C+L", (1.60, 1.72, 2.40, None, None, 4.54, 5.77, 2.50)),
+    Table3Row("Ours-hrnet18", "C+L", (1.38, 1.50, 2.30, 3.69, 5.93, 4.34, 5.59, 2.37), "emc-hrnet18"),
+    Table3Row("RITM-hrnet32", "C+L", (1.46, 1.56, 2.10, 3.59, 5.71, 4.11, 5.34, 2.57), "ritm-hrnet32"),
+    Table3Row("FocalClick-hrnet32", "C+L", (1.64, 1.80, 2.36, 4.24, 6.51, 4.01, 5.39, 2.80), "focalclick-hrnet32-s2"),
+    Table3Row("PseudoClick-hrnet32", "C+L", (None, 1.50, 2.08, None, 5.68, 4.09, 5.27, 1.94)),
+    Table3Row("Ours-hrnet32", "C+L", (1.30, 1.42, 2.35, 3.55, 5.65, 4.29, 5.33, 2.22), "emc-hrnet32"),
+)

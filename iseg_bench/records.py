@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from .predictor import IMPLEMENTATIONS
+
 OK = "ok"
 DATA_ERROR = "data-error"  # the sample could not be loaded: excluded from every method's metrics
 METHOD_ERROR = "method-error"  # the method raised or returned garbage: counts as a failure
@@ -22,7 +24,7 @@ STATUSES = (OK, DATA_ERROR, METHOD_ERROR)
 FIRST, LATER = "first", "later"
 
 
-DEFAULT_IMPLEMENTATION = "engineered"
+DEFAULT_IMPLEMENTATION = IMPLEMENTATIONS[0]
 
 
 def stored_implementation(implementation: str) -> str:

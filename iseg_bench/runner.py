@@ -45,6 +45,7 @@ class RunPlan:
     ray_cpus: float = 1.0
     ray_gpus: float = 0.0
     threads: int | None = None  # torch/OpenCV threads (None: the libraries' defaults serially, 1 per pool worker)
+    implementation: str | None = None  # deep methods: engineered (default) or official arithmetic
 
 
 @dataclass
@@ -84,7 +85,7 @@ def run(plan: RunPlan, progress: bool = True, echo: Callable[[str], None] = prin
                           run={"started": _now(), "argv": sys.argv, "methods": list(plan.methods),
                                "datasets": [d.name for d in datasets], "protocol": protocol.hash,
                                "limit": plan.limit, "executor": plan.executor, "workers": plan.workers,
-                               "threads": plan.threads,
+                               "threads": plan.threads, "implementation": plan.implementation,
                                "environment": environment.capture()})
     for ds in datasets:
         store.update_manifest(dataset=ds.describe())
@@ -93,7 +94,7 @@ def run(plan: RunPlan, progress: bool = True, echo: Callable[[str], None] = prin
     predictors, tasks = {}, []
     for method in plan.methods:
         try:
-            predictor = load_predictor(method, weights=plan.weights)
+            predictor = load_predictor(method, plan.weights, plan.implementation)
             info = predictor.describe()
         except Exception as exc:  # one method that cannot start must not stop the others
             outcome.not_loaded.append(f"{method}: {type(exc).__name__}: {exc}")
@@ -116,7 +117,7 @@ def run(plan: RunPlan, progress: bool = True, echo: Callable[[str], None] = prin
         predictors.clear()  # workers load their own copies
     spec = WorkSpec(tuple(plan.methods), tuple(plan.datasets), str(plan.data_root) if plan.data_root else None,
                     protocol.to_dict(), str(plan.weights) if plan.weights else None,
-                    registrations_for(plan.methods) if plan.executor != "inline" else ())
+                    registrations_for(plan.methods) if plan.executor != "inline" else (), plan.implementation)
     executor = make_executor(plan.executor, spec, plan.workers, plan.timeout, predictors, plan.ray_address,
                              plan.ray_cpus, plan.ray_gpus, plan.threads)
     label = f"{len(tasks)} samples ({plan.executor}{'' if plan.executor == 'inline' else f', {plan.workers} workers'})"

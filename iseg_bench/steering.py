@@ -38,10 +38,10 @@ def target_iou(click: int) -> float:
     return 1.0 - (1.0 - FIRST_IOU) * ERROR_DECAY ** (click - 1)
 
 
-def needs_steering(untrained_control: str, trained: bool | None) -> bool:
-    """Whether a method is steered by the surrogate: only networks with random weights, and only
-    when the protocol asks for it."""
-    return untrained_control == GT_DEGRADED and trained is False
+def is_steered(untrained_control: str, predictor) -> bool:
+    """Whether a method is steered by the surrogate: only networks with random weights (as the
+    method declares), and only when the protocol asks for it."""
+    return untrained_control == GT_DEGRADED and predictor.describe().trained is False
 
 
 def _smooth_noise(shape: tuple[int, int], cell: float, rng: np.random.Generator) -> np.ndarray:

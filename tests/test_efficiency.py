@@ -73,39 +73,55 @@ def test_worker_measures_network_phases_and_image_clicks():
     import cv2
 
     threads = (torch.get_num_threads(), cv2.getNumThreads())
-    spec = BenchSpec("emc-hrnet18s", 64, 96, 1, Protocol(input_size=64).to_dict(), ("Synthetic",), None,
-                     limit=1, clicks=3, warmup=1, repeats=2)
+    spec = BenchSpec("emc-hrnet18s", 64, 96, 1, Protocol(input_size=64, untrained_control="gt-degraded").to_dict(),
+                     "official", ("Synthetic",), None, frame=(72, 100), limit=1, clicks=3, warmup=1, repeats=2)
     try:
         result = run_worker(spec)
     finally:  # the worker sets thread counts for its process; this one is pytest's
         torch.set_num_threads(threads[0])
         cv2.setNumThreads(threads[1])
     assert [p["phase"] for p in result["phases"]] == ["first", "later"]
+    assert [p["click"] for p in result["phases"]] == [1, 5]
     assert result["phases"][0]["input_size"] == [64, 96] and len(result["phases"][1]["latency_s"]) == 2
-    assert result["clicks"][0]["dataset"] == "Synthetic" and [len(k) for k in result["clicks"][0]["per_click_s"]] == [1, 1, 1]
-    assert result["environment"]["torch_threads"] == 1
+    assert result["phases"][1]["bn_statistics"] > 0 and result["info"]["implementation"] == "official"
+    clicks = result["clicks"][0]
+    assert clicks["dataset"] == "Synthetic" and [len(k) for k in clicks["per_click_s"]] == [1, 1, 1]
+    assert clicks["frame"] == [72, 100] and clicks["steered"] is True
+    assert result["environment"]["torch_threads"] == 1 and result["environment"]["matmul_peak_gflops"] > 0
+    assert result["load"]["wall_s"] > 0
     rows = phase_rows(merge([result, result]))
     assert rows[1]["network"]["n"] == 4 and rows[1]["images"]["n"] == 4 and rows[0]["params"] == 4_322_416
+    assert rows[1]["gflops_per_s"] > 0 and 0 < rows[1]["peak_share"]
 
 
 def test_bench_and_paper_tables_from_the_command_line(tmp_path):
     out = tmp_path / "res"
     runner = CliRunner()
-    r = runner.invoke(main, ["bench", "--methods", "ritm,watershed", "--size", "64", "--limit", "1", "--clicks", "2",
-                             "--repeats", "2", "--warmup", "0", "--rounds", "2", "--threads", "1", "--out", str(out)])
+    r = runner.invoke(main, ["bench", "--methods", "ritm,watershed", "--protocol", "published,neutral",
+                             "--implementation", "engineered,official", "--size", "64", "--limit", "1",
+                             "--clicks", "2", "--repeats", "2", "--warmup", "0", "--rounds", "2", "--threads", "1",
+                             "--out", str(out)])
     assert r.exit_code == 0, r.output
-    assert "ritm-hrnet18s (untrained)" in r.output and "GMACs" in r.output and "not a network" in r.output
-    stored = json.loads((out / "bench" / "ritm-hrnet18s@64x64.json").read_text())
-    assert stored["rounds"] == 2 and len(stored["phases"][0]["latency_s"]) == 4
-    assert stored["environment"]["cpu"] and stored["spec"]["threads"] == 1
+    assert "ritm-hrnet18s (untrained)" in r.output and "ritm-hrnet18s [official arithmetic] (untrained)" in r.output
+    assert "GMACs" in r.output and "Click latency" in r.output and "surrogate masks" in r.output
+    stored = sorted(p.name for p in (out / "bench").glob("*.json"))
+    # ritm under its own preset and neutral, in both implementations; watershed has one implementation and
+    # no published preset of its own (published = neutral, measured once)
+    assert len(stored) == 5 and [n for n in stored if n.startswith("watershed")] == ["watershed.only.neutral-b262db.64x64.json"]
+    result = json.loads((out / "bench" / next(n for n in stored if n.startswith("ritm-hrnet18s.official.ritm"))).read_text())
+    assert result["rounds"] == 2 and len(result["phases"][0]["latency_s"]) == 4 and result["protocol"]["flip_tta"]
+    assert result["environment"]["cpu"] and result["spec"]["threads"] == 1
     runner.invoke(main, ["run", "--methods", "watershed,disk", "--limit", "2", "--out", str(out)])
     r = runner.invoke(main, ["paper-tables", str(out), "--out", str(tmp_path / "paper")])
     assert r.exit_code == 0, r.output
     names = {p.name for p in (tmp_path / "paper").iterdir()}
-    assert {"table1.md", "table1.tex", "table2.md", "table3.md", "latency_per_click.png", "accuracy_time.png",
-            "README.md"} <= names
+    assert {"table1.md", "table1.tex", "table2.md", "table3.md", "ratios.md", "ratios.json", "efficiency.md",
+            "latency_per_click.png", "accuracy_time.png", "README.md"} <= names
     table1 = (tmp_path / "paper" / "table1.md").read_text()
-    assert "RITM-hrnet18s" in table1 and "UNTRAINED" in table1 and "GMACs (paper" in table1
+    assert table1.count("| CDNet-ResNet34 ") == 1 and "not implemented in iseg-bench" in table1
+    assert "ritm-hrnet18s [official arithmetic] (untrained), later click" in table1 and "UNTRAINED" in table1
+    table3 = (tmp_path / "paper" / "table3.md").read_text()
+    assert "PseudoClick-hrnet32" in table3 and "SBD-trained checkpoint not registered" in table3
 
 
 def test_bench_rejects_unknown_names(tmp_path):

@@ -12,6 +12,7 @@ import torch
 
 from iseg_bench.adapters.nets.clicks import disk_maps, points_tensor, squared_distance_maps
 from iseg_bench.adapters.nets.roi_align import roi_align
+from iseg_bench.adapters import golden
 from iseg_bench.adapters.variants import VARIANTS
 
 GOLDEN = Path(__file__).resolve().parents[1].parent / "shared" / "golden"
@@ -80,69 +81,21 @@ def load_golden(model: str):
     path = GOLDEN / f"{model}.golden.pt"
     if not path.is_file():
         pytest.skip(f"{path} not found: golden outputs of the official networks are unavailable")
-    g = torch.load(path, weights_only=True)
-    state = {}
-    for key in g["key_order"]:
-        if key in g["state_dict_q"]:
-            state[key] = g["state_dict_offset"][key] + g["state_dict_q"][key].float() * g["state_dict_step"][key]
-        else:
-            state[key] = g["state_dict_other"][key]
-    for alias, target in g["aliases"].items():
-        state[alias] = state[target]
-    return g, state
+    return golden.load_golden(path)
 
 
-def assert_close(mine: torch.Tensor, reference: torch.Tensor, tol: float = 1e-4) -> None:
-    assert mine.shape == reference.shape
-    assert (mine - reference).abs().max().item() <= tol
-
-
-@torch.inference_mode()
-def test_golden_ritm_hrnet18s(nets):
-    g, state = load_golden("ritm_hrnet18s")
-    net = VARIANTS["ritm-hrnet18s"].build().eval()
+@pytest.mark.parametrize("stem", sorted(golden.GOLDEN_MODELS))
+def test_golden_outputs_of_the_official_call_sequence(stem):
+    """RITM hrnet18s, EMC-Click hrnet18s (cached and uncached correction calls), FocalClick SegFormer-B0
+    S2 (segmentor and refiner): every tensor the official code returned, within the tolerance."""
+    g, state = load_golden(stem)
+    net = VARIANTS[golden.GOLDEN_MODELS[stem][0]].build().eval()
     net.load_state_dict(state)
-    out = net(g["inputs"]["net_input"], g["inputs"]["points_3clicks"])
-    for key in ("instances", "instances_aux"):
-        assert_close(out[key], g["outputs"][key])
-
-
-@torch.inference_mode()
-def test_golden_emc_hrnet18s_call_sequence():
-    g, state = load_golden("emc_hrnet18s")
-    net = VARIANTS["emc-hrnet18s"].build().eval()
-    net.load_state_dict(state)
-    x, p1, p3 = g["inputs"]["net_input"], g["inputs"]["points_1click"], g["inputs"]["points_3clicks"]
-    out1, ref1 = net(x, p1, None)
-    got = {"call1_instances": out1["instances"], "call1_instances_aux": out1["instances_aux"],
-           "call1_feature": out1["feature"], "call1_instances_refined": ref1["instances_refined"],
-           "call1_instances_lr": out1["instances_lr"]}
-    out2, ref2 = net(x, p3, out1)  # the cached first-click outputs
-    got.update(call2_instances_refined=ref2["instances_refined"], call2_instances_lr=out2["instances_lr"])
-    got["fresh3_instances_refined"] = net(x, p3, None)[1]["instances_refined"]
+    got = golden.golden_outputs(net, stem, g)
     for key, value in got.items():
-        assert_close(value, g["outputs"][key])
-
-
-@torch.inference_mode()
-def test_golden_focalclick_segformer_b0_s2_with_refiner():
-    import torch.nn.functional as F
-
-    g, state = load_golden("focalclick_segformerB0_S2")
-    net = VARIANTS["focalclick-segformer-b0-s2"].build().eval()
-    net.load_state_dict(state)
-    out = net(g["inputs"]["net_input"], g["inputs"]["points_3clicks"])
-    for key in ("instances", "instances_aux", "feature"):
-        assert_close(out[key], g["outputs"][key])
-    meta = g["meta"]["refine_inputs"]
-    y1, y2, x1, x2 = meta["focus_roi_y1y2x1x2"]
-    crop = F.interpolate(g["inputs"]["image"][:, :, y1:y2, x1:x2], (meta["crop_l"],) * 2, mode="bilinear",
-                         align_corners=True)
-    refined = net.refine(crop, torch.tensor(meta["points_focus"]), out["feature"], out["instances"],
-                         torch.tensor(meta["roi"]))
-    for mine, ref in (("instances_refined", "refine_instances_refined"),
-                      ("instances_coarse", "refine_instances_coarse"), ("trimap", "refine_trimap")):
-        assert_close(refined[mine], g["outputs"][ref])
+        reference = g["outputs"][key]
+        assert value.shape == reference.shape, key
+        assert (value - reference).abs().max().item() <= golden.MAX_ABS_TOLERANCE, key
 
 
 # --- click encoding (reference/protocol.md §8 cases 10 and 21) ---------------------------------

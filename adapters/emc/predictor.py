@@ -25,6 +25,7 @@ from ..nets.layers import normalize_image, resize
 
 
 class EMCPredictor(DeepPredictor):
+    family = "emc"
     capabilities = Capabilities(caches_image_work=True, later_clicks_differ=True, uses_prev_mask=False)
     default_flip = True
     short_side = 384
@@ -39,8 +40,8 @@ class EMCPredictor(DeepPredictor):
     def base_parameter_count(self) -> int:
         return sum(p.numel() for p in self.net.base_parameters())
 
-    def phase_params(self, phase: str) -> int:
-        return self.parameter_count() if phase == "first" else sum(p.numel() for p in self.net.refiner.parameters())
+    def phase_modules(self, phase: str):
+        return [self.net] if phase == "first" else [self.net.refiner]
 
     def on_image(self) -> None:
         h, w = self.image.shape[-2:]

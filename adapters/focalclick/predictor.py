@@ -26,6 +26,7 @@ from ..nets.layers import normalize_image, resize
 
 
 class FocalClickPredictor(DeepPredictor):
+    family = "focalclick"
     capabilities = Capabilities(uses_prev_mask=True)
     default_flip = False
     size = 256

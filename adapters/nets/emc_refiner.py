@@ -61,7 +61,13 @@ class MaskCorrection(nn.Module):
         self.refine_pred = nn.Conv2d(mid, 1, 3, 1, 1)
 
     def select_templates(self, fused: torch.Tensor, points: torch.Tensor, sq_dist: torch.Tensor):
-        """Eq. 3-4: indices (B, K) of the positive and the negative templates on the h x w grid."""
+        """Eq. 3-4: indices (B, K) of the positive and the negative templates on the h x w grid
+        (the top-K scores, best first)."""
+        pos_score, neg_score = self.template_scores(fused, points, sq_dist)
+        return torch.topk(pos_score, self.corr, dim=-1)[1], torch.topk(neg_score, self.corr, dim=-1)[1]
+
+    def template_scores(self, fused: torch.Tensor, points: torch.Tensor, sq_dist: torch.Tensor):
+        """Eq. 3-4: every grid position's (B, h * w) positive and negative template score."""
         b, c, h, w = fused.shape
         n = points.shape[1] // 2
         grid = torch.round(points[:, :, :2] * self.spatial_scale)
@@ -83,7 +89,7 @@ class MaskCorrection(nn.Module):
         pos_sim, neg_sim = sim[:, :n].max(dim=1)[0], sim[:, n:].max(dim=1)[0]
         pos_score = (pos_sim + (1 - neg_sim)) * (1 - dist[:, 0])
         neg_score = (neg_sim + (1 - pos_sim)) * (1 - dist[:, 1])
-        return torch.topk(pos_score, self.corr, dim=-1)[1], torch.topk(neg_score, self.corr, dim=-1)[1]
+        return pos_score, neg_score
 
     def attend(self, queries: torch.Tensor, templates: torch.Tensor) -> torch.Tensor:
         """``cross_attention(queries, templates, templates)`` (batch-first) through the fused kernel.

@@ -27,6 +27,7 @@ class RITMPredictor(DeepPredictor):
     (its box plus the positive clicks, x1.4, at least 200 px), resized so its longer side is 400
     (600 on DAVIS). Flip TTA averages the logits of the image and its mirror."""
 
+    family = "ritm"
     capabilities = Capabilities(uses_prev_mask=True)
     min_side = 32
     default_flip = True
