@@ -119,10 +119,8 @@ class RobotClicker:
             return 0, 0, False  # prediction matches the ground truth: reference clicks (0, 0) negative
         h, w = e.fn.shape
         inside = [(c.y - e.row0, c.x - e.col0) for c in self.clicks if 0 <= c.y - e.row0 < h and 0 <= c.x - e.col0 < w]
-        dfn = _masked_distance(e.fn, e.missed, inside)
-        dfp = _masked_distance(e.fp, e.extra, inside)
-        fn_max, fn_at = exact_peak(dfn)
-        fp_max, fp_at = exact_peak(dfp)
+        fn_max, fn_at = _masked_peak(e.fn, e.missed, inside)
+        fp_max, fp_at = _masked_peak(e.fp, e.extra, inside)
         positive = fn_max > fp_max
         if max(fn_max, fp_max) == 0:
             # every error pixel was clicked already: both maps are zero everywhere, and the
@@ -151,14 +149,15 @@ def exact_peak(dist: np.ndarray) -> tuple[np.float32, int]:
     return best, int(near[int(np.argmax(exact == best))])
 
 
-def _masked_distance(mask: np.ndarray, count: int, clicked: list[tuple[int, int]]) -> np.ndarray:
-    """Distance map of ``mask`` with the clicked pixels set to 0 (no transform for an empty mask)."""
+def _masked_peak(mask: np.ndarray, count: int, clicked: list[tuple[int, int]]) -> tuple[np.float32, int]:
+    """``exact_peak`` of the distance map of ``mask`` with the clicked pixels set to 0 (an empty mask's
+    is 0 at position 0, without a transform)."""
     if count == 0:
-        return np.zeros(mask.shape, np.float32)
+        return np.float32(0.0), 0
     dist = distance_to_background(mask)
     for y, x in clicked:
         dist[y, x] = 0.0
-    return dist
+    return exact_peak(dist)
 
 
 CLICKERS: Registry[type] = Registry("click strategy")
