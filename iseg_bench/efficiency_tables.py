@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from tabulate import tabulate
 
 from . import steering
-from .bench import phase_rows
+from .bench import label_of, phase_rows
 from .flops import COUNTING
 from .load import LoadReading, describe, is_busy
 from .predictor import IMPLEMENTATION_NOTES, MethodInfo
@@ -74,7 +74,7 @@ def load_line(results: Sequence[dict]) -> str:
     """The machine's load over every measurement, and each busy one named."""
     from .load import combine
 
-    readings = {label(r): LoadReading.from_dict(r.get("load")) for r in results}
+    readings = {label_of(r): LoadReading.from_dict(r.get("load")) for r in results}
     busy = [name for name, reading in readings.items() if is_busy(reading)]
     text = describe(combine(readings.values()))
     if busy:
@@ -90,7 +90,7 @@ def implementation_line(results: Sequence[dict]) -> str:
 
 def control_line(results: Sequence[dict]) -> str:
     """How the untrained networks' control flow was steered on the benchmark images."""
-    steered = sorted({label(r) for r in results for c in r["clicks"] if c.get("steered")})
+    steered = sorted({label_of(r) for r in results for c in r["clicks"] if c.get("steered")})
     if not steered:
         return "Control flow: every method followed its own predictions."
     targets = ", ".join(f"{steering.target_iou(k):.3f}" for k in range(1, 6))
@@ -103,10 +103,6 @@ def control_line(results: Sequence[dict]) -> str:
 def protocol_lines(results: Sequence[dict]) -> list[str]:
     protocols = {r["protocol_hash"]: Protocol.from_dict(r["protocol"]) for r in results}
     return [p.summary() + "." for p in protocols.values()]
-
-
-def label(result: dict) -> str:
-    return MethodInfo.from_dict(result["info"]).label
 
 
 def images_text(result: dict) -> str:
@@ -126,7 +122,7 @@ def click_latency_rows(results: Sequence[dict]) -> tuple[list[str], list[list[st
         first, later = (row["images"] for row in phase_rows(res))
         steered = any(c.get("steered") for c in res["clicks"])
         ratio = later["median_ms"] / first["median_ms"] if first["n"] and later["n"] else float("nan")
-        body.append([label(res), res["protocol"]["name"], images_text(res),
+        body.append([label_of(res), res["protocol"]["name"], images_text(res),
                      "surrogate masks" if steered else "own predictions", latency(first), latency(later),
                      num(ratio, 3)])
     return headers, body
@@ -140,7 +136,7 @@ def network_rows(results: Sequence[dict]) -> tuple[list[str], list[list[str]]]:
         for row in phase_rows(res):
             if row["input"] is None:
                 continue
-            body.append([label(res), row["protocol"], row["phase"], row["parts"],
+            body.append([label_of(res), row["protocol"], row["phase"], row["parts"],
                          f"{row['input'][0]}x{row['input'][1]}, {row['batch']}", num(row["params"] / 1e6, 3),
                          num(row["gmacs"]), num(2 * row["gmacs"]), latency(row["network"]),
                          num(row["gflops_per_s"], 1), num(100 * row["peak_share"], 1)])

@@ -17,9 +17,9 @@ from pathlib import Path
 from tabulate import tabulate
 
 from . import published
-from .bench import phase_rows
-from .efficiency_tables import (DASH, bench_statuses, control_line, implementation_line, label, load_line,
-                                machine_line, num, protocol_lines, weights_line)
+from .bench import label_of, phase_rows
+from .efficiency_tables import (DASH, bench_statuses, control_line, implementation_line, load_line, machine_line,
+                                num, protocol_lines, weights_line)
 from .flops import COUNTING
 from .summary import ResultRow
 from .tables import latex_table
@@ -91,7 +91,7 @@ def paper_table1_rows(results: Sequence[dict]) -> list[list[str]]:
                                  _difference("gmacs", row["gmacs"], paper.gmacs, paper.row),
                                  _difference("ratio", net_ratio, paper.ms / ref_paper, paper.row)) if f]
             shape = f"{row['input'][0]}x{row['input'][1]}" + (f" x{row['batch']}" if row["batch"] != 1 else "")
-            body.append([paper.row, f"{label(res)}, {phase} click", f"{shape} / {paper_cells[0]}",
+            body.append([paper.row, f"{label_of(res)}, {phase} click", f"{shape} / {paper_cells[0]}",
                          f"{params:.3f} / {paper_cells[1]}", num((row["params"] + row["bn_statistics"]) / 1e6, 3),
                          f"{num(row['gmacs'])} / {paper_cells[2]}", num(whole, 1), num(network, 1), paper_cells[3],
                          num(whole_ratio, 3), num(net_ratio, 3), paper_cells[4], "; ".join(flags) or "none"])
@@ -146,7 +146,7 @@ def ratio_rows(results: Sequence[dict]) -> list[dict]:
             if ref is None:
                 continue
             theirs = _phase(ref, "later")
-            rows.append({"setting": where, "implementation": impl, "method": label(res), "reference": label(ref),
+            rows.append({"setting": where, "implementation": impl, "method": label_of(res), "reference": label_of(ref),
                          "whole_ms": mine["images"]["median_ms"], "reference_whole_ms": theirs["images"]["median_ms"],
                          "whole_ratio": mine["images"]["median_ms"] / theirs["images"]["median_ms"],
                          "network_ms": mine["network"]["median_ms"],

@@ -17,13 +17,16 @@ from .summary import ResultRow, thr_key  # noqa: E402
 from .tables import table3_thresholds  # noqa: E402
 
 
-def caption(fig: plt.Figure, text: str) -> None:
-    """What a figure shows and how it was measured, in small print under it."""
-    fig.text(0.01, 0.01, "\n".join(textwrap.wrap(text, 150)), fontsize=7, color="0.3", va="bottom")
+def caption(fig: plt.Figure, text: str) -> float:
+    """What a figure shows and how it was measured, in small print under it; returns the fraction of
+    the figure's height it takes (the bottom margin to leave for it)."""
+    lines = textwrap.wrap(text, int(fig.get_figwidth() * 16))
+    fig.text(0.01, 0.01, "\n".join(lines), fontsize=7, color="0.3", va="bottom")
+    return (len(lines) * 7 * 1.3 / 72 + 0.25) / fig.get_figheight()
 
 
-def _caption(fig: plt.Figure, protocol: Protocol, extra: str = "") -> None:
-    caption(fig, protocol.summary() + (". " + extra if extra else ""))
+def _caption(fig: plt.Figure, protocol: Protocol, extra: str = "") -> float:
+    return caption(fig, protocol.summary() + (". " + extra if extra else ""))
 
 
 def _ordered(items: Sequence[str]) -> list[str]:
@@ -53,8 +56,7 @@ def plot_miou_curves(rows: Sequence[ResultRow], protocol: Protocol, out_dir: Pat
         ax.legend(loc="lower right", fontsize=8)
         note = ("samples stopped at the highest threshold keep their last IoU for later clicks"
                 if carried else "")
-        _caption(fig, protocol, note)
-        fig.tight_layout(rect=(0, 0.06, 1, 1))
+        fig.tight_layout(rect=(0, _caption(fig, protocol, note), 1, 1))
         path = out_dir / f"miou_{_file_safe(ds)}.png"
         fig.savefig(path, dpi=110)
         plt.close(fig)
@@ -83,8 +85,8 @@ def plot_noc_bars(rows: Sequence[ResultRow], protocol: Protocol, out_dir: Path) 
         ax.axhline(protocol.max_clicks, color="0.6", linestyle=":", linewidth=1)
         ax.grid(True, axis="y", alpha=0.3)
     axes[0][-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
-    _caption(fig, protocol, f"dotted line: max_clicks = {protocol.max_clicks} (never reached)")
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    fig.tight_layout(rect=(0, _caption(fig, protocol, f"dotted line: max_clicks = {protocol.max_clicks} "
+                                              "(never reached)"), 1, 1))
     path = out_dir / "noc.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -103,31 +105,47 @@ def _styles(n: int):
 
 
 def plot_latency_per_click(results: Sequence[dict], path: Path) -> Path:
-    """Median whole-click time per click index, one line per benchmark job (log scale)."""
-    from .bench import click_curve
-    from .efficiency_tables import control_line, implementation_line, label, machine_line, protocol_lines
+    """Median whole-click time per click index (log scale): one panel per implementation, one line
+    per method, under each method's published protocol when such results exist (else all)."""
+    from .bench import click_curve, label_of
+    from .efficiency_tables import control_line, implementation_line, machine_line, protocol_lines
 
-    fig, ax = plt.subplots(figsize=(12, 6.5))
-    for res, (colour, marker, style) in zip(results, _styles(len(results))):
-        curve = click_curve(res)
-        if curve:
-            ax.plot(range(1, len(curve) + 1), curve, color=colour, marker=marker, linestyle=style, markersize=4,
-                    label=f"{label(res)} [{res['protocol']['name']}]")
-    ax.set_yscale("log")
-    ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.set_xlabel("click index")
-    ax.set_ylabel("whole click: set_image + predict on click 1, predict after (ms, median over images, log)")
-    if results:
-        datasets = ", ".join(c["dataset"] for c in results[0]["clicks"])
-        ax.set_title(f"CPU latency per click — {datasets} images, {results[0]['environment']['torch_threads']} threads")
-        caption(fig, " ".join(protocol_lines(results) + [implementation_line(results), control_line(results),
-                                                         machine_line(results)]))
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
-    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    published = [r for r in results if r["protocol"]["name"] in (r["info"]["family"], "neutral")
+                 and (r["protocol"]["name"] == r["info"]["family"] or r["info"]["family"] not in _families(results))]
+    shown = published or list(results)
+    panels = {}
+    for res in shown:  # a method with one implementation appears in every panel
+        for impl in (("engineered", "official") if not res["info"].get("implementation") else
+                     (res["info"]["implementation"],)):
+            panels.setdefault(impl, []).append(res)
+    fig, axes = plt.subplots(1, len(panels), figsize=(8 * len(panels), 6.5), sharey=True, squeeze=False)
+    for ax, (impl, rows) in zip(axes[0], sorted(panels.items())):
+        for res, (colour, marker, style) in zip(rows, _styles(len(rows))):
+            curve = click_curve(res)
+            if curve:
+                ax.plot(range(1, len(curve) + 1), curve, color=colour, marker=marker, linestyle=style, markersize=4,
+                        label=f"{label_of(res)} [{res['protocol']['name']}]")
+        ax.set_yscale("log")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.set_xlabel("click index")
+        ax.set_title(f"{impl} implementation")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7, loc="upper right")
+    axes[0][0].set_ylabel("whole click: set_image + predict on click 1, predict after\n(ms, median over images, log)")
+    if shown:
+        datasets = ", ".join(c["dataset"] for c in shown[0]["clicks"])
+        fig.suptitle(f"CPU latency per click — {datasets} images, {shown[0]['environment']['torch_threads']} threads")
+    bottom = caption(fig, " ".join(protocol_lines(shown) + [implementation_line(shown), control_line(shown),
+                                                            machine_line(shown)])) if shown else 0.05
+    fig.tight_layout(rect=(0, bottom, 1, 0.97))
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def _families(results: Sequence[dict]) -> set[str]:
+    """Families that have a published preset among the results' protocols."""
+    return {r["info"]["family"] for r in results if r["protocol"]["name"] == r["info"]["family"]}
 
 
 def plot_accuracy_time(rows: Sequence[ResultRow], protocol: Protocol, dataset: str, path: Path,
@@ -146,8 +164,8 @@ def plot_accuracy_time(rows: Sequence[ResultRow], protocol: Protocol, dataset: s
     ax.set_ylabel(f"NoC@{key} (clicks, lower is better)")
     ax.set_title(f"Accuracy against time — {dataset}")
     ax.grid(True, which="both", alpha=0.3)
-    _caption(fig, protocol, "time: set_image + predict, measured during the accuracy run (for orientation)")
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    fig.tight_layout(rect=(0, _caption(fig, protocol, "time: set_image + predict, measured during the accuracy "
+                                              "run (for orientation)"), 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Regenerates every file of reports/efficiency/ and reports/faithfulness/ on this machine (about
+# 2.5 hours on 2 cores; run it on a quiet machine: every timed result records the machine's load).
+#
+#   bash benchmarks/efficiency_report.sh [DATA_ROOT]      # DATA_ROOT holds GrabCut/ and Berkeley/
+#   STAGES="grabcut davis" bash benchmarks/efficiency_report.sh   # only some stages
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA=${1:-../shared/datasets}
+STAGES=${STAGES:-"grabcut davis run paper scripts"}
+DEEP=emc-hrnet18s,emc-hrnet18,emc-hrnet32,emc-segformer-b0,emc-segformer-b3,ritm-hrnet18s,ritm-hrnet18,ritm-hrnet32,focalclick-hrnet18s-s1,focalclick-hrnet18s-s2,focalclick-hrnet32-s2,focalclick-segformer-b0-s1,focalclick-segformer-b0-s2,focalclick-segformer-b3-s2
+OUT=results/efficiency
+
+for stage in $STAGES; do
+  case $stage in
+    grabcut)  # every method, its published protocol and neutral, both implementations, GrabCut images
+      iseg-bench bench --methods $DEEP,grabcut,watershed,disk --protocol published,neutral \
+        --implementation engineered,official --size 384 --datasets GrabCut --data-root "$DATA" \
+        --limit 3 --clicks 8 --warmup 3 --repeats 10 --rounds 2 --threads 2 --out $OUT/grabcut ;;
+    davis)  # the family defaults and the SegFormer-B0 variants on DAVIS-sized frames under DAVIS input rules
+      iseg-bench bench --methods emc-hrnet18s,emc-segformer-b0,ritm-hrnet18s,focalclick-hrnet18s-s2,focalclick-segformer-b0-s2 \
+        --protocol published --implementation engineered,official --size 480x854 --frame 480x854 --rules DAVIS \
+        --datasets GrabCut --data-root "$DATA" --limit 3 --clicks 8 --warmup 3 --repeats 10 --rounds 2 --threads 2 \
+        --out $OUT/davis-sized ;;
+    run)  # Tables 2 and 3: the accuracy run, untrained networks steered by surrogate masks
+      iseg-bench run --methods $DEEP,grabcut,watershed,disk --datasets GrabCut --data-root "$DATA" --limit 10 \
+        --protocol neutral --untrained-control gt-degraded --threads 2 --out $OUT/grabcut --no-progress ;;
+    paper)
+      iseg-bench paper-tables $OUT/grabcut --out reports/efficiency --dataset GrabCut
+      iseg-bench paper-tables $OUT/davis-sized --out reports/efficiency/davis-sized ;;
+    scripts)
+      python benchmarks/harness_overhead.py --data-root "$DATA" --out reports/efficiency
+      python benchmarks/memory_growth.py --methods emc-hrnet18s --datasets GrabCut,Berkeley --data-root "$DATA" \
+        --out reports/efficiency
+      python benchmarks/clicker_speed.py --data-root "$DATA" --out reports/efficiency
+      python benchmarks/golden_agreement.py --out reports/faithfulness ;;
+    *) echo "unknown stage $stage" >&2; exit 2 ;;
+  esac
+done
