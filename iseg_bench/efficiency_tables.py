@@ -171,6 +171,32 @@ def footer(results: Sequence[dict]) -> list[str]:
     ]
 
 
+def implementation_rows(results: Sequence[dict]) -> tuple[list[str], list[list[str]]]:
+    """Engineered against official arithmetic, per method and protocol: the same click's medians and
+    their ratio (below 1: the engineered implementation is faster)."""
+    headers = ["Method", "Protocol", "Measure", "Engineered ms", "Official ms", "Engineered / official"]
+    by_key = {(r["method"], r["protocol_hash"], r["info"].get("implementation")): r for r in results}
+    body = []
+    for (method, protocol, impl), eng in by_key.items():
+        off = by_key.get((method, protocol, "official"))
+        if impl != "engineered" or off is None:
+            continue
+        for mine, theirs in zip(phase_rows(eng), phase_rows(off)):
+            for measure, key in (("whole click", "images"), ("network alone", "network")):
+                a, b = mine[key]["median_ms"], theirs[key]["median_ms"]
+                body.append([MethodInfo.from_dict(eng["info"]).label, eng["protocol"]["name"],
+                             f"{mine['phase']} click, {measure}", num(a, 1), num(b, 1), num(a / b, 3)])
+    return headers, body
+
+
+def implementations_markdown(results: Sequence[dict]) -> str:
+    """Is the engineered implementation at least as fast as the official arithmetic, click by click?"""
+    headers, body = implementation_rows(results)
+    notes = [implementation_line(results), control_line(results), machine_line(results), load_line(results)]
+    return (tabulate(body, headers=headers, tablefmt="pipe", disable_numparse=True) + "\n\n"
+            + "\n".join("> " + n for n in notes) + "\n")
+
+
 def efficiency_markdown(results: Sequence[dict]) -> str:
     """Both tables and their notes, as ``iseg-bench bench`` prints them."""
     parts = []

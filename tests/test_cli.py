@@ -261,3 +261,19 @@ def test_one_checkpoint_file_for_two_deep_methods_is_refused(tmp_path):
     assert r.exit_code == 2 and "one checkpoint file but 2 methods load weights" in r.output
     r = invoke("bench", "--methods", "emc,ritm", "--weights", str(path), "--out", str(tmp_path / "o"))
     assert r.exit_code == 2 and "give a folder" in r.output
+
+
+def test_both_implementations_are_stored_apart_and_labelled(tmp_path):
+    out = tmp_path / "res"
+    for implementation in ("official", "engineered"):
+        r = invoke("run", "--methods", "focalclick-segformer-b0-s1", "--limit", "1", "--out", str(out),
+                   "--implementation", implementation, "--untrained-control", "gt-degraded")
+        assert r.exit_code == 0, r.output
+    records = list(ResultStore(out).load())
+    assert sorted(rec.implementation for rec in records) == ["", "official"]  # the default is stored as ""
+    assert len({rec.key for rec in records}) == 2
+    table = (out / "report" / "results.md").read_text()
+    assert "focalclick-segformer-b0-s1 [official arithmetic] (untrained)" in table
+    assert "| focalclick-segformer-b0-s1 (untrained)" in table and "steered by gt-degraded masks" in table
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {m["implementation"] for m in manifest["methods"].values()} == {"official", "engineered"}

@@ -107,8 +107,10 @@ def test_bench_and_paper_tables_from_the_command_line(tmp_path):
     stored = sorted(p.name for p in (out / "bench").glob("*.json"))
     # ritm under its own preset and neutral, in both implementations; watershed has one implementation and
     # no published preset of its own (published = neutral, measured once)
-    assert len(stored) == 5 and [n for n in stored if n.startswith("watershed")] == ["watershed.only.neutral-b262db.64x64.json"]
-    result = json.loads((out / "bench" / next(n for n in stored if n.startswith("ritm-hrnet18s.official.ritm"))).read_text())
+    assert len(stored) == 5
+    assert [n for n in stored if n.startswith("watershed")] == ["watershed.only.neutral-b262db.64x64.json"]
+    official = next(n for n in stored if n.startswith("ritm-hrnet18s.official.ritm"))
+    result = json.loads((out / "bench" / official).read_text())
     assert result["rounds"] == 2 and len(result["phases"][0]["latency_s"]) == 4 and result["protocol"]["flip_tta"]
     assert result["environment"]["cpu"] and result["spec"]["threads"] == 1
     runner.invoke(main, ["run", "--methods", "watershed,disk", "--limit", "2", "--out", str(out)])
@@ -116,7 +118,9 @@ def test_bench_and_paper_tables_from_the_command_line(tmp_path):
     assert r.exit_code == 0, r.output
     names = {p.name for p in (tmp_path / "paper").iterdir()}
     assert {"table1.md", "table1.tex", "table2.md", "table3.md", "ratios.md", "ratios.json", "efficiency.md",
-            "latency_per_click.png", "accuracy_time.png", "README.md"} <= names
+            "implementations.md", "latency_per_click.png", "accuracy_time.png", "README.md"} <= names
+    implementations = (tmp_path / "paper" / "implementations.md").read_text()
+    assert "| ritm-hrnet18s (untrained) | ritm " in implementations and "later click, whole click" in implementations
     table1 = (tmp_path / "paper" / "table1.md").read_text()
     assert table1.count("| CDNet-ResNet34 ") == 1 and "not implemented in iseg-bench" in table1
     assert "ritm-hrnet18s [official arithmetic] (untrained), later click" in table1 and "UNTRAINED" in table1
