@@ -197,6 +197,28 @@ def implementations_markdown(results: Sequence[dict]) -> str:
             + "\n".join("> " + n for n in notes) + "\n")
 
 
+PEAK_SHARE_TARGET = 0.40
+
+
+def checks_markdown(results: Sequence[dict]) -> str:
+    """The efficiency targets, checked on these results: the engineered implementation at least as fast
+    as the official arithmetic at every click, and every network phase at 40 % of the matmul peak."""
+    headers, body = implementation_rows(results)
+    slower = [row for row in body if row[-1] != DASH and float(row[-1]) > 1.0]
+    phases = [(label_of(r), r["protocol"]["name"], row) for r in results for row in phase_rows(r)
+              if row["input"] is not None and not math.isnan(row["peak_share"])]
+    low = [(name, protocol, row) for name, protocol, row in phases if row["peak_share"] < PEAK_SHARE_TARGET]
+    lines = [f"- Engineered at least as fast as official arithmetic: {len(body) - len(slower)} of {len(body)} "
+             "comparisons (method, protocol, click phase, whole click or network alone)."]
+    lines += [f"  - slower: {row[0]} [{row[1]}] {row[2]}: {row[3]} ms vs {row[4]} ms (x{row[5]})" for row in slower]
+    lines.append(f"- Network phases at {100 * PEAK_SHARE_TARGET:g} % of the fp32 matrix-product peak or more: "
+                 f"{len(phases) - len(low)} of {len(phases)}.")
+    lines += [f"  - below: {name} [{protocol}] {row['phase']} ({row['parts']}): {num(row['gflops_per_s'], 1)} GFLOP/s, "
+              f"{num(100 * row['peak_share'], 1)} %" for name, protocol, row in low]
+    notes = [machine_line(results), load_line(results)]
+    return "\n".join(lines) + "\n\n" + "\n".join("> " + n for n in notes) + "\n"
+
+
 def efficiency_markdown(results: Sequence[dict]) -> str:
     """Both tables and their notes, as ``iseg-bench bench`` prints them."""
     parts = []
