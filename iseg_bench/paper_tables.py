@@ -56,13 +56,14 @@ TABLE1_HEADERS = ["Paper row", "Ours", "Input (ours / paper)", "Params M (ours /
                   "Network / RITM-hrnet18s (ours)", "ms / RITM-hrnet18s (paper)", "Differences over 5 %"]
 
 
-def _difference(column: str, ours: float, paper: float, row: str) -> str | None:
+def _difference(column: str, ours: float, paper: float, row: str, result: dict, shape: str) -> str | None:
     """A flag for one compared figure, with its reason, or None within 5 %."""
     if not paper or math.isnan(ours) or abs(ours / paper - 1) <= FLAG_LIMIT:
         return None
-    reason = published.TABLE1_REASONS.get((row, column), published.UNEXPLAINED_RATIO if column == "ratio"
-                                          else "reason not established")
-    return f"{column} {ours:.3g} vs {paper:.3g} ({100 * (ours / paper - 1):+.1f} %): {reason}"
+    reason = published.table1_reason(row, column, result["info"].get("implementation", ""), result["method"])
+    if reason is None:
+        reason = published.UNEXPLAINED_RATIO if column == "ratio" else "reason not established"
+    return f"{column} {ours:.3g} vs {paper:.3g} ({100 * (ours / paper - 1):+.1f} %): {reason.format(input=shape)}"
 
 
 def paper_table1_rows(results: Sequence[dict]) -> list[list[str]]:
@@ -87,10 +88,10 @@ def paper_table1_rows(results: Sequence[dict]) -> list[list[str]]:
             whole_ratio = whole / ref_row["images"]["median_ms"] if ref_row else float("nan")
             net_ratio = network / ref_row["network"]["median_ms"] if ref_row else float("nan")
             params = row["params"] / 1e6
-            flags = [f for f in (_difference("params", params, paper.params_m, paper.row),
-                                 _difference("gmacs", row["gmacs"], paper.gmacs, paper.row),
-                                 _difference("ratio", net_ratio, paper.ms / ref_paper, paper.row)) if f]
             shape = f"{row['input'][0]}x{row['input'][1]}" + (f" x{row['batch']}" if row["batch"] != 1 else "")
+            flags = [f for f in (_difference("params", params, paper.params_m, paper.row, res, shape),
+                                 _difference("gmacs", row["gmacs"], paper.gmacs, paper.row, res, shape),
+                                 _difference("ratio", net_ratio, paper.ms / ref_paper, paper.row, res, shape)) if f]
             body.append([paper.row, f"{label_of(res)}, {phase} click", f"{shape} / {paper_cells[0]}",
                          f"{params:.3f} / {paper_cells[1]}", num((row["params"] + row["bn_statistics"]) / 1e6, 3),
                          f"{num(row['gmacs'])} / {paper_cells[2]}", num(whole, 1), num(network, 1), paper_cells[3],

@@ -46,23 +46,48 @@ TABLE1_REFERENCE = "RITM-hrnet18s"  # the row every time is divided by
 NOT_IMPLEMENTED = "not implemented in iseg-bench"
 
 # Why a figure of ours differs from the paper's by more than 5 %, where the reason is established:
-# (paper row, column) -> reason. Columns: params, gmacs, ratio.
-TABLE1_REASONS: dict[tuple[str, str], str] = {
-    ("Ours-MaskCorrection-C64", "params"): "the paper's count includes the BatchNorm running statistics "
-                                           "(see 'Params with BN statistics')",
-    ("Ours-MaskCorrection-C96", "params"): "the paper's count includes the BatchNorm running statistics "
-                                           "(see 'Params with BN statistics'); the C96 networks also differ by "
-                                           "the width of their feature projection (128, 256 or 512 inputs)",
-    ("Ours-MaskCorrection-C64", "gmacs"): "the engineered later click reuses the image-only part of the "
-                                          "correction network computed at click 1; the official arithmetic "
-                                          "recomputes it (its row)",
-    ("Ours-MaskCorrection-C96", "gmacs"): "the engineered later click reuses the image-only part of the "
-                                          "correction network computed at click 1; the official arithmetic "
-                                          "recomputes it (its row)",
-    ("Ours-hrnet18-FirstClick", "gmacs"): "the official hrnet18 config (hrnet18_att_cclvis) uses the C96 "
-                                          "correction network; the paper's figure equals the base network plus "
-                                          "a C64 correction",
-}
+# (paper row, column, implementation or None for both, variants or None for all) -> reason, the first
+# that matches; "{input}" is replaced by our input size. Columns: params, gmacs, ratio.
+_CACHED = ("the engineered later click reuses the image-only part of the correction network computed at click 1 "
+           "(same arithmetic); the official arithmetic recomputes it")
+_PROJECTION = ("the width of the correction network's feature projection follows the base network ({width} inputs "
+               "here; 96 for HRNet-18s, 128 for HRNet-18, 256 for HRNet-32 and SegFormer-B0, 512 for SegFormer-B3)")
+TABLE1_REASONS: tuple[tuple[str, str, str | None, tuple[str, ...] | None, str], ...] = (
+    ("RITM-hrnet18s", "gmacs", None, None, "our later click's zoom-in crop is {input} (the surrogate mask's box and the "
+                                           "positive clicks, x1.4, longer side 400); the paper counts 400x400"),
+    ("RITM-hrnet18", "gmacs", None, None, "our later click's zoom-in crop is {input} (the surrogate mask's box and the "
+                                          "positive clicks, x1.4, longer side 400); the paper counts 400x400"),
+    ("RITM-hrnet32", "gmacs", None, None, "our later click's zoom-in crop is {input} (the surrogate mask's box and the "
+                                          "positive clicks, x1.4, longer side 400); the paper counts 400x400"),
+    ("Ours-MaskCorrection-C64", "params", None, ("emc-hrnet18s",),
+     "the paper's count includes the BatchNorm running statistics (see 'Params with BN statistics')"),
+    ("Ours-MaskCorrection-C64", "params", None, ("emc-segformer-b0",), _PROJECTION.format(width=256)),
+    ("Ours-MaskCorrection-C96", "params", None, ("emc-hrnet18",), _PROJECTION.format(width=128)
+     + "; the paper's 0.22 is HRNet-32's"),
+    ("Ours-MaskCorrection-C96", "params", None, ("emc-segformer-b3",), _PROJECTION.format(width=512)
+     + "; the paper's 0.22 is HRNet-32's"),
+    ("Ours-MaskCorrection-C64", "gmacs", "engineered", None, _CACHED),
+    ("Ours-MaskCorrection-C96", "gmacs", "engineered", None, _CACHED),
+    ("Ours-MaskCorrection-C64", "gmacs", "official", ("emc-segformer-b0",), _PROJECTION.format(width=256)
+     + "; the paper's 1.09 is HRNet-18s's whole correction network"),
+    ("Ours-MaskCorrection-C96", "gmacs", "official", ("emc-hrnet32",), _PROJECTION.format(width=256)
+     + "; the paper's 2.25 is HRNet-18's whole correction network"),
+    ("Ours-MaskCorrection-C96", "gmacs", "official", ("emc-segformer-b3",), _PROJECTION.format(width=512)
+     + "; the paper's 2.25 is HRNet-18's whole correction network"),
+    ("Ours-hrnet18-FirstClick", "gmacs", None, None, "the official hrnet18 config (hrnet18_att_cclvis) uses the C96 "
+                                                     "correction network; the paper's figure equals the base network "
+                                                     "plus a C64 correction"),
+)
+
+
+def table1_reason(row: str, column: str, implementation: str, variant: str) -> str | None:
+    """The established reason for a difference in one Table 1 figure, or None."""
+    for r, c, impl, variants, text in TABLE1_REASONS:
+        if (r, c) == (row, column) and impl in (None, implementation) and (variants is None or variant in variants):
+            return text
+    return None
+
+
 UNEXPLAINED_RATIO = ("not established: the paper's machine (a 4-core 2 GHz Core i5 laptop), library versions and "
                      "timing method are not published")
 
