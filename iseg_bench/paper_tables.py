@@ -342,5 +342,5 @@ def render_paper_tables(results_dir: Path, out: Path, dataset: str | None = None
         index.append("- `table3.md` / `.tex`: every row of the paper's Table 3; ours: NoC@85/90 where run")
     if not written:
         raise StoreError(f"nothing to render in {results_dir}: run `iseg-bench bench` and/or `iseg-bench run` first")
-    write("README.md", "\n".join(index) + "\n")
+    write("index.md", "\n".join(index) + "\n")
     return written

@@ -118,7 +118,7 @@ def test_bench_and_paper_tables_from_the_command_line(tmp_path):
     assert r.exit_code == 0, r.output
     names = {p.name for p in (tmp_path / "paper").iterdir()}
     assert {"table1.md", "table1.tex", "table2.md", "table3.md", "ratios.md", "ratios.json", "efficiency.md",
-            "implementations.md", "latency_per_click.png", "accuracy_time.png", "README.md"} <= names
+            "implementations.md", "latency_per_click.png", "accuracy_time.png", "index.md"} <= names
     implementations = (tmp_path / "paper" / "implementations.md").read_text()
     assert "| ritm-hrnet18s (untrained) | ritm " in implementations and "later click, whole click" in implementations
     table1 = (tmp_path / "paper" / "table1.md").read_text()
