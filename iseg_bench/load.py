@@ -16,6 +16,7 @@ import psutil
 
 BUSY_FOREIGN_CORES = 0.25  # other processes using a quarter of a core on average
 BUSY_STEAL_SHARE = 0.05  # the hypervisor taking 5 % of the CPU time
+MIN_JUDGED_WALL_S = 2.0  # the system's counters tick every 10 ms: shorter regions are not judged
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,10 @@ def combine(readings) -> LoadReading:
 
 
 def is_busy(reading: LoadReading) -> bool:
+    """Other processes or the hypervisor took enough CPU to distort latencies (regions of at least
+    ``MIN_JUDGED_WALL_S`` in all; shorter ones are within the counters' resolution)."""
+    if reading.wall_s < MIN_JUDGED_WALL_S:
+        return False
     return reading.foreign_cores > BUSY_FOREIGN_CORES or reading.steal_share > BUSY_STEAL_SHARE
 
 
@@ -64,6 +69,9 @@ def describe(reading: LoadReading) -> str:
     """One line: other processes' load and steal, and whether that makes latencies unreliable."""
     if reading.wall_s <= 0:
         return "machine load: not recorded"
+    if reading.wall_s < MIN_JUDGED_WALL_S:
+        return (f"machine load: not judged ({reading.wall_s:.2f} s of timed work, below the "
+                f"{MIN_JUDGED_WALL_S:g} s the system's CPU counters resolve)")
     text = (f"machine load while timing: other processes used {reading.foreign_cores:.2f} cores on average, "
             f"hypervisor steal {100 * reading.steal_share:.1f} %, 1-min load average {reading.loadavg_1m:.2f}")
     if is_busy(reading):
@@ -89,8 +97,9 @@ class LoadMonitor:
         self.reading = LoadReading()
 
     def _own(self) -> float:
+        """This process's CPU time (all threads, exact) and its finished children's."""
         t = self.process.cpu_times()
-        return t.user + t.system + t.children_user + t.children_system
+        return time.process_time() + t.children_user + t.children_system
 
     def __enter__(self) -> LoadMonitor:
         self.start = (time.perf_counter(), self._own(), *_system_seconds())
