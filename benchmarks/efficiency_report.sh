@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates every file of reports/efficiency/ and reports/faithfulness/ on this machine (about
-# 2.5 hours on 2 cores; run it on a quiet machine: every timed result records the machine's load).
+# 2 hours on 2 cores; run it on a quiet machine: every timed result records the machine's load).
 #
 #   bash benchmarks/efficiency_report.sh [DATA_ROOT]      # DATA_ROOT holds GrabCut/ and Berkeley/
 #   STAGES="grabcut davis" bash benchmarks/efficiency_report.sh   # only some stages
@@ -17,8 +17,8 @@ for stage in $STAGES; do
       iseg-bench bench --methods $DEEP,grabcut,watershed,disk --protocol published,neutral \
         --implementation engineered,official --size 384 --datasets GrabCut --data-root "$DATA" \
         --limit 3 --clicks 8 --warmup 3 --repeats 10 --rounds 2 --threads 2 --out $OUT/grabcut ;;
-    davis)  # the family defaults and the SegFormer-B0 variants on DAVIS-sized frames under DAVIS input rules
-      iseg-bench bench --methods emc-hrnet18s,emc-segformer-b0,ritm-hrnet18s,focalclick-hrnet18s-s2,focalclick-segformer-b0-s2 \
+    davis)  # every deep method on DAVIS-sized frames under DAVIS input rules, its published protocol
+      iseg-bench bench --methods $DEEP \
         --protocol published --implementation engineered,official --size 480x854 --frame 480x854 --rules DAVIS \
         --datasets GrabCut --data-root "$DATA" --limit 3 --clicks 8 --warmup 3 --repeats 10 --rounds 2 --threads 2 \
         --out $OUT/davis-sized ;;
