@@ -1,9 +1,10 @@
 """Method adapters behind the Predictor interface, registered by kebab-case name.
 
 Entries are import strings, so ``iseg-bench methods`` or a run of one method never imports
-another method's dependencies (the deep methods need torch; the classical ones do not).
-The family names ``emc``, ``ritm`` and ``focalclick`` resolve to ``emc-hrnet18s``,
-``ritm-hrnet18s`` and ``focalclick-hrnet18s-s2``.
+another method's dependencies (the deep methods need torch; the classical ones do not). A deep
+family is one folder whose ``__init__.py`` declares it (``family.Family``) and one
+``register_family`` line here; a family's name resolves to its default variant (``emc`` is
+``emc-hrnet18s``, ``ritm`` is ``ritm-hrnet18s``, ``focalclick`` is ``focalclick-hrnet18s-s2``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from pathlib import Path
 from iseg_bench.predictor import Predictor
 from iseg_bench.registry import Registry
 
+from . import emc, focalclick, ritm
+from .family import Family, Variant
+
 METHODS: Registry[type[Predictor]] = Registry("method")
 METHODS.register("disk", "iseg_bench.adapters.classical.disk:DiskPredictor",
                  "floor baseline: union of positive-click disks minus negative ones")
@@ -21,32 +25,33 @@ METHODS.register("grabcut", "iseg_bench.adapters.classical.grabcut:GrabCutPredic
 METHODS.register("watershed", "iseg_bench.adapters.classical.watershed:WatershedPredictor",
                  "marker-controlled watershed from the clicks (weight-free)")
 
-PREDICTORS = {
-    "emc": "iseg_bench.adapters.emc.predictor:EMCPredictor",
-    "ritm": "iseg_bench.adapters.ritm.predictor:RITMPredictor",
-    "focalclick": "iseg_bench.adapters.focalclick.predictor:FocalClickPredictor",
-}
-DEEP_VARIANTS = {
-    "emc-hrnet18s": "EMC-Click, HRNet-18s base + C64 mask correction",
-    "emc-hrnet18": "EMC-Click, HRNet-18 base + C96 mask correction",
-    "emc-hrnet32": "EMC-Click, HRNet-32 base + C96 mask correction",
-    "emc-segformer-b0": "EMC-Click, SegFormer MiT-b0 base + C64 mask correction",
-    "emc-segformer-b3": "EMC-Click, SegFormer MiT-b3 base + C96 mask correction",
-    "ritm-hrnet18s": "RITM HRNet-18s (ITER-M, COCO+LVIS)",
-    "ritm-hrnet18": "RITM HRNet-18 (ITER-M, COCO+LVIS)",
-    "ritm-hrnet32": "RITM HRNet-32 (ITER-M, COCO+LVIS)",
-    "focalclick-hrnet18s-s1": "FocalClick HRNet-18s, S1 (segmentor at 128)",
-    "focalclick-hrnet18s-s2": "FocalClick HRNet-18s, S2 (segmentor at 256)",
-    "focalclick-hrnet32-s2": "FocalClick HRNet-32, S2",
-    "focalclick-segformer-b0-s1": "FocalClick SegFormer-B0, S1",
-    "focalclick-segformer-b0-s2": "FocalClick SegFormer-B0, S2",
-    "focalclick-segformer-b3-s2": "FocalClick SegFormer-B3, S2",
-}
-FAMILY_DEFAULTS = {"emc": "emc-hrnet18s", "ritm": "ritm-hrnet18s", "focalclick": "focalclick-hrnet18s-s2"}
-for _name, _summary in DEEP_VARIANTS.items():
-    _family = _name.split("-")[0]
-    _aliases = [f for f, default in FAMILY_DEFAULTS.items() if default == _name]
-    METHODS.register(_name, PREDICTORS[_family], _summary, aliases=_aliases, options={"variant": _name})
+FAMILIES: dict[str, Family] = {}  # every registered deep family, by name
+VARIANTS: dict[str, Variant] = {}  # every variant of those families, by name
+
+
+def register_family(family: Family) -> None:
+    """Register every variant of ``family`` as a method (its default also under the family's name)."""
+    if family.name in FAMILIES:
+        raise ValueError(f"family {family.name!r} is registered twice")
+    for variant in family.variants:
+        METHODS.register(variant.name, family.predictor, variant.summary,
+                         aliases=[family.name] if variant.name == family.default else [],
+                         options={"variant": variant.name})
+    FAMILIES[family.name] = family
+    VARIANTS.update((v.name, v) for v in family.variants)
+
+
+def unregister_family(name: str) -> None:
+    """Remove a family and its methods (tests register temporary ones)."""
+    family = FAMILIES.pop(name)
+    for variant in family.variants:
+        METHODS.unregister(variant.name)
+        del VARIANTS[variant.name]
+
+
+register_family(emc.FAMILY)
+register_family(ritm.FAMILY)
+register_family(focalclick.FAMILY)
 
 
 def load_predictor(name: str, weights: str | Path | None = None, implementation: str | None = None) -> Predictor:

@@ -36,24 +36,11 @@ from iseg_bench.steering import Surrogate
 
 from .nets.clicks import points_tensor
 from .nets.layers import set_engineered
-from .weights import (OFFICIAL, WeightsError, WeightsSpec, checkpoint_origin, find_weights, load_into,
-                      read_state_dict, seeded_init)
+from .family import Variant
+from .weights import OFFICIAL, WeightsError, checkpoint_origin, find_weights, load_into, read_state_dict, seeded_init
 
 ENGINEERED, OFFICIAL_ARITHMETIC = IMPLEMENTATIONS
 LATER_CLICK = 5  # the click whose network work stands for "later clicks" in cost_phases
-
-
-@dataclass(frozen=True)
-class Variant:
-    """One registered network: ``build()`` makes it, ``weights`` says where the official file is."""
-
-    name: str
-    family: str
-    backbone: str
-    build: Callable[[], nn.Module]
-    weights: WeightsSpec
-    golden: str  # name of the reference key list in ../shared/golden
-    stage: str = ""
 
 
 @dataclass
@@ -82,7 +69,7 @@ class DeepPredictor(Predictor):
     def __init__(self, variant: str | Variant, weights: str | Path | None = None, seed: int = 0,
                  implementation: str = ENGINEERED) -> None:
         if isinstance(variant, str):
-            from .variants import VARIANTS
+            from . import VARIANTS
 
             variant = VARIANTS[variant]
         if implementation not in IMPLEMENTATIONS:

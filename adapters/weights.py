@@ -11,29 +11,18 @@ from __future__ import annotations
 import os
 import pickle
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
+
+from .family import WeightsSpec
 
 WEIGHTS_ENV = "ISEG_BENCH_WEIGHTS"
 
 
 class WeightsError(Exception):
     """A checkpoint that cannot be used, with the reason and what to do."""
-
-
-@dataclass(frozen=True)
-class WeightsSpec:
-    """An official checkpoint: its published file name, where to get it, its published size, and
-    its SHA-256 when one is published (only then can a file be called official)."""
-
-    file_name: str
-    source: str
-    size: str
-    note: str = ""
-    sha256: str | None = None
 
 
 OFFICIAL, USER = "official", "user"

@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from iseg_bench.adapters.golden import GOLDEN_MODELS, MAX_ABS_TOLERANCE, golden_outputs, load_golden
-from iseg_bench.adapters.variants import VARIANTS
+from iseg_bench.adapters import VARIANTS
 from report_files import REPO, write_report
 
 def compare(mine: torch.Tensor, reference: torch.Tensor, float64_spread: float | None) -> dict:

@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 import torch
 
-from iseg_bench.adapters import DEEP_VARIANTS, load_predictor
+from iseg_bench.adapters import VARIANTS, load_predictor
 from iseg_bench.datasets import open_dataset
 from iseg_bench.evaluation import evaluate_sample
 from iseg_bench.predictor import MethodInfo, Predictor
@@ -148,15 +148,15 @@ def main() -> None:
     ap.add_argument("--data-root", default=None)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--frames", type=int, default=8)
-    ap.add_argument("--methods", default=",".join(DEEP_VARIANTS), help="comma list of deep variants (default: all)")
+    ap.add_argument("--methods", default=",".join(VARIANTS), help="comma list of deep variants (default: all)")
     ap.add_argument("--implementation", default="engineered", choices=["engineered", "official"])
     ap.add_argument("--method-frames", type=int, default=3, help="frames the deep methods are timed on")
     ap.add_argument("--out", default=str(REPO / "reports" / "efficiency"), help="folder for harness_overhead.json/.md")
     args = ap.parse_args()
     methods = args.methods.split(",")
-    unknown = [m for m in methods if m not in DEEP_VARIANTS]
+    unknown = [m for m in methods if m not in VARIANTS]
     if unknown:
-        ap.error(f"not deep variants: {', '.join(unknown)} (choose from {', '.join(DEEP_VARIANTS)})")
+        ap.error(f"not deep variants: {', '.join(unknown)} (choose from {', '.join(VARIANTS)})")
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
     clicks = 20

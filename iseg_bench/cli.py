@@ -492,15 +492,14 @@ def list_weights(weights: Path | None) -> None:
     reads and fits its variant, and is the official file (its SHA-256 equals the published one)."""
     from tabulate import tabulate
 
-    from .adapters import FAMILY_DEFAULTS
-    from .adapters.variants import VARIANTS
+    from .adapters import FAMILIES, VARIANTS
     from .adapters.weights import WEIGHTS_ENV, find_weights, inspect_checkpoint, weights_dirs
 
     rows = []
     for name, v in VARIANTS.items():
         path = find_weights(name, v.weights, weights)
         status = inspect_checkpoint(path, v.build(), name, v.weights)[1] if path else "missing (runs UNTRAINED)"
-        default = [f for f, d in FAMILY_DEFAULTS.items() if d == name]
+        default = [f.name for f in FAMILIES.values() if f.default == name]
         rows.append([name + (f" ({default[0]})" if default else ""), v.weights.file_name, v.weights.size,
                      v.weights.sha256 or "not published", v.weights.source, status])
     click.echo(tabulate(rows, headers=["variant", "official file", "size", "official SHA-256", "source", "status"],

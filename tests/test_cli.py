@@ -236,7 +236,7 @@ def test_a_bad_checkpoint_costs_its_method_only(tmp_path):
 def test_weights_command_says_whether_a_file_reads_and_fits(tmp_path):
     import torch
 
-    from iseg_bench.adapters.variants import VARIANTS
+    from iseg_bench.adapters import VARIANTS
 
     state = VARIANTS["ritm-hrnet18s"].build().state_dict()
     torch.save({"state_dict": state}, tmp_path / "ritm-hrnet18s.pth")

@@ -13,7 +13,7 @@ import torch
 from iseg_bench.adapters.nets.clicks import disk_maps, points_tensor, squared_distance_maps
 from iseg_bench.adapters.nets.roi_align import roi_align
 from iseg_bench.adapters import golden
-from iseg_bench.adapters.variants import VARIANTS
+from iseg_bench.adapters import VARIANTS
 
 GOLDEN = Path(__file__).resolve().parents[1].parent / "shared" / "golden"
 

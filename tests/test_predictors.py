@@ -10,10 +10,9 @@ import torch
 import torch.nn.functional as F
 from helpers import clicks_of
 
-from iseg_bench.adapters import DEEP_VARIANTS, FAMILY_DEFAULTS, METHODS, load_predictor
+from iseg_bench.adapters import FAMILIES, METHODS, VARIANTS, load_predictor
 from iseg_bench.adapters.geometry import object_roi, short_side_size, zoom_size
 from iseg_bench.adapters.nets.clicks import points_tensor
-from iseg_bench.adapters.variants import VARIANTS
 from iseg_bench.adapters.weights import WeightsError
 from iseg_bench.datasets import open_dataset
 from iseg_bench.evaluation import evaluate_sample
@@ -39,9 +38,10 @@ def small_sample():
 
 
 def test_registry_has_every_variant_and_the_family_defaults():
-    assert set(DEEP_VARIANTS) == set(VARIANTS)
-    for family, default in FAMILY_DEFAULTS.items():
-        assert METHODS.canonical(family) == default
+    assert set(VARIANTS) == {v.name for f in FAMILIES.values() for v in f.variants} and len(VARIANTS) == 14
+    for family in FAMILIES.values():
+        assert METHODS.canonical(family.name) == family.default
+        assert all(v.family == family.name and METHODS.canonical(v.name) == v.name for v in family.variants)
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))

@@ -7,6 +7,8 @@ Outputs: object logits and auxiliary (soft region) logits at stride 4, and the O
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -166,8 +168,28 @@ def gather_object_context(feats: torch.Tensor, region_logits: torch.Tensor) -> t
     return pooled.permute(0, 2, 1).unsqueeze(3)
 
 
+@dataclass(frozen=True)
+class HRNetSize:
+    width: int
+    ocr_width: int
+    small: bool
+
+
+HRNET = {
+    "hrnet18s": HRNetSize(18, 48, True),
+    "hrnet18": HRNetSize(18, 64, False),
+    "hrnet32": HRNetSize(32, 128, False),
+}
+
+
 class HRNetOCR(nn.Module):
     """The segmentation backbone of RITM, FocalClick and EMC-Click (HRNet variants)."""
+
+    @classmethod
+    def named(cls, backbone: str) -> HRNetOCR:
+        """``hrnet18s``, ``hrnet18`` or ``hrnet32``."""
+        size = HRNET[backbone]
+        return cls(size.width, size.ocr_width, size.small)
 
     def __init__(self, width: int, ocr_width: int, small: bool) -> None:
         super().__init__()

@@ -15,6 +15,17 @@ def resize(x: torch.Tensor, size) -> torch.Tensor:
     return F.interpolate(x, size=tuple(size), mode="bilinear", align_corners=True)
 
 
+def half_size(x: torch.Tensor) -> torch.Tensor:
+    """Half resolution (FocalClick S1's segmentor input), bilinear with ``align_corners=True``."""
+    return F.interpolate(x, scale_factor=0.5, mode="bilinear", align_corners=True)
+
+
+def split_input(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """(normalised RGB, previous mask or None) from the official 3- or 4-channel network input."""
+    prev = x[:, 3:4] if x.shape[1] > 3 else None
+    return normalize_image(x[:, :3]), prev
+
+
 def normalize_image(image: torch.Tensor) -> torch.Tensor:
     """RGB in [0, 1] -> ImageNet-normalised, as every model does before its backbone."""
     mean = torch.tensor(IMAGENET_MEAN, dtype=image.dtype, device=image.device).view(1, 3, 1, 1)
