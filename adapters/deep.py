@@ -29,6 +29,7 @@ from torch import nn
 from torch.utils._pytree import tree_flatten, tree_map, tree_unflatten
 
 from iseg_bench.clicker import Click, make_clicker
+from iseg_bench.device import synchronize
 from iseg_bench.files import sha256_file
 from iseg_bench.predictor import IMPLEMENTATIONS, CostPhase, MethodInfo, Predictor
 from iseg_bench.protocol import Protocol
@@ -62,12 +63,13 @@ class DeepPredictor(Predictor):
 
     uses_weights = True
     implementations = IMPLEMENTATIONS
+    devices = ("cpu", "cuda")
     min_side = 16
     default_flip = False
     phase_parts = {"first": "", "later": ""}  # what runs in each click phase, for the reports
 
     def __init__(self, variant: str | Variant, weights: str | Path | None = None, seed: int = 0,
-                 implementation: str = ENGINEERED) -> None:
+                 implementation: str = ENGINEERED, device: str = "cpu") -> None:
         if isinstance(variant, str):
             from . import VARIANTS
 
@@ -95,6 +97,8 @@ class DeepPredictor(Predictor):
             self.weights_path = None
         for p in self.net.parameters():
             p.requires_grad_(False)
+        self.device = torch.device(device)
+        self.net = self.net.to(self.device)  # once; inputs follow per image (set_image) and per click
         # engineered: channels-last (the same arithmetic; 3-10x faster depthwise convolutions on
         # CPU), fused kernels, copy-free layouts; official: the official NCHW layout and formulations
         self.net = self.net.to(memory_format=torch.contiguous_format if self.official else torch.channels_last)
@@ -127,14 +131,18 @@ class DeepPredictor(Predictor):
                              f"{self.min_side} px")
         self.steering = None
         with self.grad_mode():
-            self.image = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float() / 255.0
+            pixels = torch.from_numpy(np.ascontiguousarray(image)).to(self.device)
+            self.image = pixels.permute(2, 0, 1)[None].float() / 255.0
             self.on_image()
+
+    def synchronize(self) -> None:
+        synchronize(str(self.device))
 
     def on_image(self) -> None:
         """Per-image preparation after ``set_image`` (state, and the engineered per-image work)."""
 
     def steer(self, mask: np.ndarray) -> None:
-        self.steering = torch.from_numpy(np.ascontiguousarray(mask, dtype=np.float32))[None, None]
+        self.steering = torch.from_numpy(np.ascontiguousarray(mask, dtype=np.float32))[None, None].to(self.device)
 
     def carried(self, probs: torch.Tensor) -> torch.Tensor:
         """The full-size probabilities the next click starts from: the prediction, or the surrogate."""
@@ -148,7 +156,7 @@ class DeepPredictor(Predictor):
         if self.image is None:
             raise RuntimeError(f"{self.name}: predict() called before set_image()")
         with self.grad_mode():
-            return (self.infer_official(clicks) if self.official else self.infer(clicks)).numpy()
+            return (self.infer_official(clicks) if self.official else self.infer(clicks)).cpu().numpy()
 
     def infer(self, clicks: Sequence[Click]) -> torch.Tensor:
         """Probabilities (H, W) for the current image and clicks (engineered)."""
@@ -218,7 +226,7 @@ class DeepPredictor(Predictor):
         return MethodInfo(name=self.name, family=self.family, weights=self.weights_id, trained=self.trained,
                           params=self.parameter_count(), input_size=self.input_size(),
                           capabilities=self.capabilities, notes=self._weights_note(), origin=self.origin,
-                          implementation=self.implementation)
+                          implementation=self.implementation, device=str(self.device))
 
     def _weights_note(self) -> str:
         spec = self.variant.weights
@@ -277,10 +285,10 @@ def click_rows(clicks: Sequence[Click], scale_y: float = 1.0, scale_x: float = 1
     return [(c.y * scale_y, c.x * scale_x, c.is_positive, c.index) for c in clicks]
 
 
-def batch_points(rows, width: int, flip: bool) -> torch.Tensor:
+def batch_points(rows, width: int, flip: bool, device: torch.device) -> torch.Tensor:
     """Points of the rows, plus their mirror image (x' = W - x - 1) when flip TTA doubles the batch."""
     lists = [rows] + ([[(y, width - x - 1, p, i) for y, x, p, i in rows]] if flip else [])
-    return points_tensor(lists)
+    return points_tensor(lists).to(device)
 
 
 def with_flip(x: torch.Tensor, flip: bool) -> torch.Tensor:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from iseg_bench import plugins
 from iseg_bench.registry import Registry, UnknownNameError
 
 from .base import Dataset
@@ -31,17 +32,20 @@ DATASETS.register("COCO_MVal", "iseg_bench.datasets.paired:CocoMValDataset", "80
                   aliases=["coco-mval", "cocomval"])
 DATASETS.register("custom", "iseg_bench.datasets.paired:CustomDataset",
                   "your own images/ + masks/ folder: custom:PATH")
+plugins.load_group(plugins.DATASETS_GROUP, lambda ep: DATASETS.register(ep.name, ep.value, "", origin=plugins.origin(ep)))
 
 
-def data_root(explicit: str | Path | None = None) -> Path | None:
+def resolve_data_root(explicit: str | Path | None = None) -> Path | None:
+    """The data root: ``explicit``, else ``$ISEG_BENCH_DATA``, else None."""
     if explicit:
         return Path(explicit)
     env = os.environ.get(DATA_ROOT_ENV)
     return Path(env) if env else None
 
 
-def open_dataset(spec: str, root: str | Path | None = None) -> Dataset:
-    """Open the dataset a spec names; DatasetError explains what is missing and where it looked."""
+def open_dataset(spec: str, data_root: str | Path | None = None) -> Dataset:
+    """Open the dataset a spec names (``data_root``: the folder holding the dataset folders, else
+    ``$ISEG_BENCH_DATA``); DatasetError explains what is missing and where it looked."""
     spec = spec.strip()
     if spec.lower().startswith("custom:"):
         spec = "custom=" + spec[len("custom:"):]
@@ -57,7 +61,7 @@ def open_dataset(spec: str, root: str | Path | None = None) -> Dataset:
         return cls(Path(explicit_path))
     if cls.path_required:
         raise DatasetError(f"the {entry.name} layout needs a path: {entry.name}:PATH")
-    base = data_root(root)
+    base = resolve_data_root(data_root)
     if base is None:
         raise DatasetError(f"dataset {entry.name} needs a data root: pass --data-root DIR or set "
                            f"{DATA_ROOT_ENV} to the folder holding {entry.name}/ (or use {entry.name}=PATH)")

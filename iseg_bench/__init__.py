@@ -9,7 +9,7 @@ The pieces, each in its own module: ``protocol`` (every knob), ``clicker`` (the 
 
 from .clicker import Click, RobotClicker
 from .predictor import Capabilities, MethodInfo, Predictor
-from .protocol import PRESETS, Protocol
+from .protocol import Protocol, presets
 
 __version__ = "0.1.0"
-__all__ = ["Capabilities", "Click", "MethodInfo", "PRESETS", "Predictor", "Protocol", "RobotClicker"]
+__all__ = ["Capabilities", "Click", "MethodInfo", "Predictor", "Protocol", "RobotClicker", "presets"]

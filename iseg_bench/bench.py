@@ -15,6 +15,8 @@ records how busy the machine was meanwhile. Each process measures
   GFLOP/s beside this process's measured fp32 matrix-multiply peak.
 
 Results are JSON files in ``<out>/bench/`` with the environment and machine load inside.
+``run_bench_plan`` is the whole command (checks, one job per method, implementation and protocol,
+the rounds, the efficiency table); the command line only parses its options into a ``BenchPlan``.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class BenchSpec:
     repeats: int = 10
     weights: str | None = None
     count_flops: bool = True
+    device: str = "cpu"
 
     @classmethod
     def from_dict(cls, raw: dict) -> BenchSpec:
@@ -74,8 +77,10 @@ def bench_name(result: dict) -> str:
     frame = f"-frames{spec['frame'][0]}x{spec['frame'][1]}" if spec.get("frame") else ""
     rules = f"-{spec['rules']}-rules" if spec.get("rules") else ""
     implementation = result["info"].get("implementation") or "only"
+    device = result["info"].get("device", "cpu")
+    on = "" if device == "cpu" else "." + device.replace(":", "")
     return (f"{result['method']}.{implementation}.{result['protocol']['name']}-{result['protocol_hash'][:6]}"
-            f".{spec['height']}x{spec['width']}{frame}{rules}.json")
+            f".{spec['height']}x{spec['width']}{frame}{rules}{on}.json")
 
 
 # --- worker (runs in its own process) -------------------------------------------------------------
@@ -101,7 +106,7 @@ def _network_phases(predictor, spec: BenchSpec) -> list[dict]:
     for phase in predictor.cost_phases(spec.height, spec.width):
         flops = count_macs(phase.module, phase.inputs).to_dict() if spec.count_flops else None
         with torch.inference_mode() if phase.inference_mode else torch.no_grad():
-            seconds = time_calls(lambda: phase.module(*phase.inputs), spec.warmup, spec.repeats)
+            seconds = time_calls(lambda: phase.module(*phase.inputs), spec.warmup, spec.repeats, spec.device)
         phases.append({"phase": phase.phase, "click": phase.click, "parts": phase.parts,
                        "input_size": list(phase.input_size), "batch": phase.batch, "params": phase.params,
                        "bn_statistics": phase.statistics, "flops": flops, "latency_s": seconds})
@@ -153,9 +158,10 @@ def run_worker(spec: BenchSpec) -> dict:
 
     environment.set_threads(spec.threads)
     protocol = Protocol.from_dict(spec.protocol) if spec.protocol else Protocol()
-    predictor = load_predictor(spec.method, spec.weights, spec.implementation)
+    predictor = load_predictor(spec.method, spec.weights, spec.implementation, spec.device)
+    device = predictor.describe().device  # a method that cannot use the device computes on the CPU
     with LoadMonitor() as monitor:
-        rates = matmul_rates()
+        rates = matmul_rates(device=device)
         predictor.prepare(protocol, spec.rules or "frame")
         phases = _network_phases(predictor, spec)
         clicks = _image_clicks(predictor, protocol, spec)
@@ -208,6 +214,111 @@ def _spawn(spec: BenchSpec) -> dict:
             tail = "\n".join(proc.stderr.strip().splitlines()[-6:])
             raise BenchError(f"{_label(spec)}: benchmark process failed (exit {proc.returncode}): {tail}")
         return json.loads(out_file.read_text())
+
+
+@dataclass(frozen=True)
+class BenchPlan:
+    """What ``iseg-bench bench`` measures: methods under protocols (presets, .json files, or
+    ``published``: each method's family preset) and implementations, on a synthetic frame of
+    ``size`` for the network phases and on dataset images (optionally resized to ``frame``)."""
+
+    methods: tuple[str, ...]
+    protocols: tuple[str, ...] = ("published",)
+    implementations: tuple[str, ...] = ("engineered",)
+    untrained_control: str = "gt-degraded"
+    size: tuple[int, int] = (384, 384)
+    frame: tuple[int, int] | None = None
+    rules: str | None = None
+    input_size: int | None = None
+    threads: int | None = None  # None: the physical cores
+    datasets: tuple[str, ...] = ("Synthetic",)
+    data_root: Path | None = None
+    limit: int = 5
+    clicks: int = 10
+    warmup: int = 3
+    repeats: int = 10
+    rounds: int = 2
+    out: Path = Path("results")
+    weights: Path | None = None
+    device: str = "cpu"
+
+
+class BenchPlanError(ValueError):
+    """A plan that cannot run; ``param`` names the option at fault."""
+
+    def __init__(self, message: str, param: str) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+def bench_protocols(specs: tuple[str, ...], family: str, input_size: int | None, control: str) -> list:
+    """The protocols one method is benchmarked under: presets, files, or ``published`` (its family's)."""
+    from .protocol import PUBLISHED, ProtocolError, published_protocol, resolve_protocol
+
+    out = []
+    for spec in specs:
+        try:
+            protocol = published_protocol(family) if spec == PUBLISHED else resolve_protocol(spec)
+        except ProtocolError as exc:
+            raise BenchPlanError(str(exc), "--protocol") from None
+        if input_size is not None:
+            protocol = protocol.replace(input_size=input_size)
+        out.append(protocol.replace(untrained_control=control))
+    return list({p.hash: p for p in out}.values())
+
+
+def bench_specs(plan: BenchPlan) -> list[BenchSpec]:
+    """One job per (method, protocol, implementation), every name checked first (BenchPlanError)."""
+    import psutil
+
+    from .adapters import METHODS
+    from .datasets import DatasetError, open_dataset
+    from .device import DeviceError, resolve_device
+    from .predictor import IMPLEMENTATIONS
+    from .registry import UnknownNameError
+
+    classes = {}
+    for name in plan.methods:
+        try:
+            classes[METHODS.canonical(name)] = METHODS.get(name)
+        except UnknownNameError as exc:
+            raise BenchPlanError(str(exc), "--methods") from None
+    unknown = [i for i in plan.implementations if i not in IMPLEMENTATIONS]
+    if unknown:
+        raise BenchPlanError(f"unknown implementation(s) {', '.join(unknown)}; choose from "
+                             f"{', '.join(IMPLEMENTATIONS)}", "--implementation")
+    for ds in plan.datasets:
+        try:
+            open_dataset(ds, plan.data_root)
+        except DatasetError as exc:
+            raise BenchPlanError(str(exc), "--datasets") from None
+    try:
+        device = resolve_device(plan.device)
+    except DeviceError as exc:
+        raise BenchPlanError(str(exc), "--device") from None
+    threads = plan.threads or psutil.cpu_count(logical=False) or 1
+    height, width = plan.size
+    specs = []
+    for name, cls in classes.items():
+        for protocol in bench_protocols(plan.protocols, cls.family, plan.input_size, plan.untrained_control):
+            for implementation in (plan.implementations if cls.implementations else [None]):
+                specs.append(BenchSpec(name, height, width, threads, protocol.to_dict(), implementation,
+                                       plan.datasets, str(plan.data_root) if plan.data_root else None, plan.frame,
+                                       plan.rules, plan.limit, plan.clicks, plan.warmup, plan.repeats,
+                                       str(plan.weights) if plan.weights else None, device=device))
+    return specs
+
+
+def run_bench_plan(plan: BenchPlan, echo=print) -> tuple[list[dict], list[str], str]:
+    """Run every job of the plan; the results, the failures, and the efficiency table (Markdown,
+    also written to ``<out>/bench/efficiency.md``; empty when nothing was measured)."""
+    from .efficiency_tables import efficiency_markdown
+
+    results, failures = run_bench(bench_specs(plan), plan.out, plan.rounds, echo)
+    table = efficiency_markdown(results) if results else ""
+    if results:
+        (Path(plan.out) / BENCH_DIR / "efficiency.md").write_text(table + "\n")
+    return results, failures, table
 
 
 def run_bench(specs: list[BenchSpec], out: Path, rounds: int = 1, echo=print) -> tuple[list[dict], list[str]]:

@@ -8,14 +8,14 @@ or written; 5 ``regress`` refused a baseline made under another protocol, datase
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 
+from .executors import EXECUTORS
 from .predictor import IMPLEMENTATIONS
-from .protocol import PRESETS, UNTRAINED_CONTROLS, Protocol, ProtocolError, resolve_protocol
+from .protocol import UNTRAINED_CONTROLS, ProtocolError, presets, resolve_protocol
 from .registry import UnknownNameError
 
 EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_FAILED_SAMPLES, EXIT_STORE, EXIT_INCOMPARABLE = 0, 1, 2, 3, 4, 5
@@ -30,7 +30,11 @@ weights_option = click.option(
     help="Checkpoint file (one deep method) or folder of checkpoints; see `iseg-bench weights`.")
 protocol_option = click.option(
     "--protocol", "protocol_spec", default="neutral", show_default=True,
-    help=f"Preset ({', '.join(PRESETS)}) or a protocol .json file.")
+    help=f"Preset ({', '.join(presets())}) or a protocol .json file.")
+device_option = click.option(
+    "--device", default="cpu", show_default=True,
+    help="Where the deep methods compute: cpu, cuda, cuda:N or auto (a GPU when there is one); weight-free "
+         "methods compute on the CPU.")
 out_option = click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True,
     help="Results folder (created; re-running resumes it).")
@@ -43,17 +47,55 @@ def _protocol(spec: str):
         raise click.BadParameter(str(exc), param_hint="--protocol") from None
 
 
-def _execute(plan, progress: bool):
-    """Run a plan; unknown names and unusable datasets become usage errors naming the option."""
-    from .datasets import DatasetError
-    from .runner import run as run_plan
+def _usage_errors():
+    """Unknown names, unusable datasets and absent devices become usage errors naming the option."""
+    import contextlib
 
+    from .datasets import DatasetError
+    from .device import DeviceError
+
+    @contextlib.contextmanager
+    def translate():
+        try:
+            yield
+        except UnknownNameError as exc:
+            raise click.BadParameter(str(exc), param_hint="--methods") from None
+        except DatasetError as exc:
+            raise click.BadParameter(str(exc), param_hint="--datasets") from None
+        except DeviceError as exc:
+            raise click.BadParameter(str(exc), param_hint="--device") from None
+    return translate()
+
+
+class _ProgressBar:
+    """A ``runner.Progress`` drawing a bar on stderr (opened when the run says how many samples)."""
+
+    def __init__(self, label: str) -> None:
+        self.label, self.bar = label, None
+
+    def __call__(self, total: int, record) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=f"{total} samples ({self.label})", file=sys.stderr,
+                                         show_pos=True, show_eta=True)
+            self.bar.__enter__()
+        if record is not None:
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+def _execute(plan, progress: bool):
+    """Run a plan, drawing its progress; usage errors name the option."""
+    from .runner import no_progress, run as run_plan
+
+    bar = _ProgressBar(plan.executor + ("" if plan.workers == 1 else f", {plan.workers} workers"))
     try:
-        return run_plan(plan, progress=progress, echo=lambda m: click.echo(m, err=True))
-    except UnknownNameError as exc:
-        raise click.BadParameter(str(exc), param_hint="--methods") from None
-    except DatasetError as exc:
-        raise click.BadParameter(str(exc), param_hint="--datasets") from None
+        with _usage_errors():
+            return run_plan(plan, progress=bar if progress else no_progress, echo=lambda m: click.echo(m, err=True))
+    finally:
+        bar.close()
 
 
 def _check_weights(weights: Path | None, methods: tuple[str, ...]) -> None:
@@ -112,7 +154,7 @@ def main() -> None:
 @out_option
 @data_root_option
 @weights_option
-@click.option("--executor", type=click.Choice(["inline", "process", "ray"]), default=None,
+@click.option("--executor", type=click.Choice(EXECUTORS.names()), default=None,
               help="inline (default; measures latency), process (local pool) or ray [default: process when --workers > 1].")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Parallel workers (processes or Ray actors); parallel runs do not measure latency.")
@@ -130,13 +172,15 @@ def main() -> None:
                    "degraded to a realistic IoU per click, for timing) [default: the protocol's, own].")
 @click.option("--address", "ray_address", default=None, help="Ray cluster to join (e.g. auto, ray://host:10001).")
 @click.option("--ray-cpus", type=float, default=1.0, show_default=True, help="CPUs per Ray actor.")
-@click.option("--ray-gpus", type=float, default=0.0, show_default=True, help="GPUs per Ray actor.")
+@click.option("--ray-gpus", type=float, default=0.0, show_default=True,
+              help="GPUs per Ray actor (an actor given GPUs computes its method on them).")
+@device_option
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar on stderr.")
 @click.option("--report/--no-report", "make_report", default=True, help="Render the report after the run.")
 def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out: Path, data_root: Path | None,
         weights: Path | None, executor: str | None, workers: int, timeout: float | None, threads: int | None,
         implementation: str, untrained_control: str | None, ray_address: str | None, ray_cpus: float,
-        ray_gpus: float, progress: bool, make_report: bool) -> None:
+        ray_gpus: float, device: str, progress: bool, make_report: bool) -> None:
     """Evaluate methods on datasets; records go to OUT/records, the report to OUT/report."""
     from .runner import RunPlan
 
@@ -156,7 +200,7 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--timeout") from None
     plan = RunPlan(_split(methods), _split(datasets), protocol, out, data_root, limit, weights, executor, workers,
-                   timeout, ray_address, ray_cpus, ray_gpus, threads, implementation)
+                   timeout, ray_address, ray_cpus, ray_gpus, threads, implementation, device)
     click.echo(protocol.summary(), err=True)
     outcome = _execute(plan, progress)
     click.echo(f"{outcome.evaluated} samples evaluated ({outcome.failed} failed), "
@@ -207,19 +251,6 @@ def _size(value: str, param: str) -> tuple[int, int]:
     return parts[0], parts[1]
 
 
-def _bench_protocols(specs: tuple[str, ...], family: str, input_size: int | None, control: str) -> list:
-    """The protocols one method is benchmarked under: presets, files, or ``published`` (its family's)."""
-    from .protocol import PUBLISHED, published_protocol
-
-    out = []
-    for spec in specs:
-        protocol = published_protocol(family) if spec == PUBLISHED else _protocol(spec)
-        if input_size is not None:
-            protocol = protocol.replace(input_size=input_size)
-        out.append(protocol.replace(untrained_control=control))
-    return list({p.hash: p for p in out}.values())
-
-
 @main.command()
 @click.option("--methods", required=True, help="Comma-separated method names.")
 @click.option("--protocol", "protocol_spec", default="published", show_default=True,
@@ -253,52 +284,25 @@ def _bench_protocols(specs: tuple[str, ...], family: str, input_size: int | None
               help="Rounds over all jobs (interleaved), pooled.")
 @out_option
 @weights_option
+@device_option
 def bench(methods: str, protocol_spec: str, implementations: str, untrained_control: str, size: str,
           frame: str | None, rules: str | None, input_size: int | None, threads: int | None, datasets: str,
           data_root: Path | None, limit: int, clicks: int, warmup: int, repeats: int, rounds: int, out: Path,
-          weights: Path | None) -> None:
+          weights: Path | None, device: str) -> None:
     """The careful timing phase: whole-click latency on images (first and later clicks, per click
     index), and each click phase's network work alone (params, fvcore FLOPs, latency, GFLOP/s), one
     fresh process per method, implementation and protocol; stored in OUT/bench."""
-    import psutil
+    from .bench import BenchPlan, BenchPlanError, run_bench_plan
 
-    from .adapters import METHODS
-    from .bench import BenchSpec, run_bench
-    from .datasets import DatasetError, open_dataset
-    from .efficiency_tables import efficiency_markdown
-
-    classes = {}
-    for name in _split(methods):
-        try:
-            classes[METHODS.canonical(name)] = METHODS.get(name)
-        except UnknownNameError as exc:
-            raise click.BadParameter(str(exc), param_hint="--methods") from None
-    _check_weights(weights, tuple(classes))
-    wanted = _split(implementations)
-    unknown = [i for i in wanted if i not in IMPLEMENTATIONS]
-    if unknown:
-        raise click.BadParameter(f"unknown implementation(s) {', '.join(unknown)}; choose from "
-                                 f"{', '.join(IMPLEMENTATIONS)}", param_hint="--implementation")
-    ds_specs = _split(datasets)
-    for spec in ds_specs:
-        try:
-            open_dataset(spec, data_root)
-        except DatasetError as exc:
-            raise click.BadParameter(str(exc), param_hint="--datasets") from None
-    height, width = _size(size, "--size")
-    frame_hw = _size(frame, "--frame") if frame else None
-    threads = threads or psutil.cpu_count(logical=False) or 1
-    specs = []
-    for name, cls in classes.items():
-        for protocol in _bench_protocols(_split(protocol_spec), cls.family, input_size, untrained_control):
-            for implementation in (wanted if cls.implementations else [None]):
-                specs.append(BenchSpec(name, height, width, threads, protocol.to_dict(), implementation, ds_specs,
-                                       str(data_root) if data_root else None, frame_hw, rules, limit, clicks,
-                                       warmup, repeats, str(weights) if weights else None))
-    results, failures = run_bench(specs, out, rounds, echo=lambda m: click.echo(m, err=True))
+    _check_weights(weights, _split(methods))
+    plan = BenchPlan(_split(methods), _split(protocol_spec), _split(implementations), untrained_control,
+                     _size(size, "--size"), _size(frame, "--frame") if frame else None, rules, input_size, threads,
+                     _split(datasets), data_root, limit, clicks, warmup, repeats, rounds, out, weights, device)
+    try:
+        results, failures, table = run_bench_plan(plan, echo=lambda m: click.echo(m, err=True))
+    except BenchPlanError as exc:
+        raise click.BadParameter(str(exc), param_hint=exc.param) from None
     if results:
-        table = efficiency_markdown(results)
-        (out / "bench" / "efficiency.md").write_text(table + "\n")
         click.echo(table)
         click.echo(f"\nstored in {out / 'bench'}/")
     for failure in failures:
@@ -319,74 +323,44 @@ def bench(methods: str, protocol_spec: str, implementations: str, untrained_cont
               help="Results folder to reuse and keep [default: a temporary one, fresh run].")
 @data_root_option
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Parallel workers.")
+@device_option
 def regress(baseline: Path, tolerance: str | None, update: bool, methods: str | None, datasets: str | None,
-            protocol_spec: str, limit: int | None, results: Path | None, data_root: Path | None, workers: int) -> None:
+            protocol_spec: str, limit: int | None, results: Path | None, data_root: Path | None, workers: int,
+            device: str) -> None:
     """Re-run a baseline's methods, datasets and protocol and fail on any change beyond tolerance."""
-    import tempfile
-
-    from . import environment
-    from .regress import (BaselineError, Tolerance, changes_table, compare, make_baseline, read_baseline,
-                          refuse_if_incomparable)
-    from .report import build_reports
-    from .runner import RunPlan
+    from .regress import (BaselineError, IncomparableError, RegressionPlan, Tolerance, changes_table,
+                          run_regression)
 
     try:
         tol = Tolerance.parse(tolerance)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--tolerance") from None
-    if baseline.exists():
-        try:
-            base = read_baseline(baseline)
-        except BaselineError as exc:
-            raise click.BadParameter(str(exc), param_hint="--baseline") from None
-        method_names = tuple(base["methods"])
-        dataset_specs = tuple(info["spec"] for info in base["datasets"].values())
-        protocol = Protocol.from_dict(base["protocol"])
-        limit = base["limit"]
-    elif update and methods and datasets:
-        base, method_names, dataset_specs = None, _split(methods), _split(datasets)
-        protocol = _protocol(protocol_spec)
-    else:
-        raise click.BadParameter(f"{baseline} does not exist; create it with --update --methods ... --datasets ...",
-                                 param_hint="--baseline")
-    with tempfile.TemporaryDirectory() as tmp:
-        out = results or Path(tmp) / "results"
-        plan = RunPlan(method_names, dataset_specs, protocol, out, data_root, limit,
-                       executor="process" if workers > 1 else "inline", workers=workers)
-        outcome = _execute(plan, progress=False)
-        rows = [r for rep in build_reports(out) if rep.protocol.hash == protocol.hash for r in rep.rows]
-        manifest = json.loads((out / "manifest.json").read_text())
-    for line in outcome.not_loaded:
-        click.echo(f"method not loaded: {line}", err=True)
-    fingerprints = {r.dataset: r.fingerprint for r in rows}
-    weights = {r.method: r.weights for r in rows}
-    if update:
-        spec_of = dict(zip((d["name"] for d in manifest["datasets"].values()), dataset_specs))
-        doc = make_baseline(baseline.stem, rows, protocol.to_dict(), protocol.hash,
-                            {name: {"spec": spec_of.get(name, name), "fingerprint": fp,
-                                    "samples": max(r.samples + r.data_errors for r in rows if r.dataset == name)}
-                             for name, fp in fingerprints.items()},
-                            limit, environment.capture(), " ".join(sys.argv))
-        baseline.parent.mkdir(parents=True, exist_ok=True)
-        baseline.write_text(json.dumps(doc, indent=1) + "\n")
-        click.echo(f"baseline {baseline} written: {len(rows)} method/dataset results under {protocol.summary()}")
-        sys.exit(EXIT_OK)
+    plan = RegressionPlan(baseline, tol, update, _split(methods) if methods else (),
+                          _split(datasets) if datasets else (), _protocol(protocol_spec), limit, results, data_root,
+                          workers, device)
     try:
-        refuse_if_incomparable(base, protocol.hash, fingerprints, weights)
-    except BaselineError as exc:
+        with _usage_errors():
+            outcome = run_regression(plan)
+    except IncomparableError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INCOMPARABLE)
-    changes, missing = compare(base, rows, tol)
-    if changes or missing:
+    except BaselineError as exc:
+        raise click.BadParameter(str(exc), param_hint="--baseline") from None
+    for line in outcome.not_loaded:
+        click.echo(f"method not loaded: {line}", err=True)
+    protocol = outcome.protocol
+    if outcome.verdict == "written":
+        click.echo(f"baseline {baseline} written: {outcome.rows} method/dataset results under {protocol.summary()}")
+    elif outcome.verdict == "regression":
         click.echo(f"REGRESSION against {baseline} ({protocol.summary()}):")
-        if changes:
-            click.echo(changes_table(changes))
-        for item in missing:
+        if outcome.changes:
+            click.echo(changes_table(outcome.changes))
+        for item in outcome.missing:
             click.echo(f"missing result: {item}")
         sys.exit(EXIT_REGRESSION)
-    compared = sum(len(per) for per in base["results"].values())
-    click.echo(f"no change beyond tolerance (noc ±{tol.noc:g}, nof ±{tol.nof}, miou ±{tol.miou:g}) in "
-               f"{compared} method/dataset results against {baseline}")
+    else:
+        click.echo(f"no change beyond tolerance (noc ±{tol.noc:g}, nof ±{tol.nof}, miou ±{tol.miou:g}) in "
+                   f"{outcome.compared} method/dataset results against {baseline}")
 
 
 @main.command("paper-tables")
@@ -395,7 +369,7 @@ def regress(baseline: Path, tolerance: str | None, update: bool, methods: str | 
 @click.option("--dataset", default=None, help="Dataset of Table 2 and the trade-off plot [default: SBD, else the largest].")
 def paper_tables(results_dir: Path, out: Path, dataset: str | None) -> None:
     """Render the analogues of the paper's Tables 1-3 and the efficiency plots from stored results."""
-    from .paper_tables import render_paper_tables
+    from .paper import render_paper_tables
 
     written = render_paper_tables(results_dir, out, dataset)
     for path in written:
@@ -445,7 +419,7 @@ def compare(results_dir: Path, method_a: str, method_b: str, protocol_ref: str |
 @click.option("--dataset", "dataset_spec", required=True, help="The dataset the log was made on (NAME or NAME=PATH).")
 @data_root_option
 @click.option("--protocol", "protocol_spec", required=True,
-              help=f"The protocol the log was made with: a preset ({', '.join(PRESETS)}) or a .json file.")
+              help=f"The protocol the log was made with: a preset ({', '.join(presets())}) or a .json file.")
 @click.option("--world-size", type=click.IntRange(min=1), default=1, show_default=True,
               help="Ranks of a distributed evaluation whose gathered log is in rank-major order.")
 @out_option
@@ -481,8 +455,9 @@ def list_methods() -> None:
 
     from .adapters import METHODS
 
-    rows = [[e.name, ", ".join(METHODS.aliases_of(e.name)), e.summary] for e in METHODS.entries()]
-    click.echo(tabulate(rows, headers=["method", "alias", "description"], tablefmt="simple"))
+    rows = [[e.name, ", ".join(METHODS.aliases_of(e.name)), e.summary, e.origin] for e in METHODS.entries()]
+    click.echo(tabulate(rows, headers=["method", "alias", "description", "from"], tablefmt="simple"))
+    click.echo("\nAlso: any Predictor subclass by import path, e.g. --methods my_pkg.module:MyPredictor.")
 
 
 @main.command("weights")
@@ -546,7 +521,7 @@ def list_datasets(data_root: Path | None) -> None:
     """List the known datasets and whether they are found under the data root."""
     from tabulate import tabulate
 
-    from .datasets import DATASETS, data_root as resolve_root
+    from .datasets import DATASETS, resolve_data_root as resolve_root
 
     root = resolve_root(data_root)
     rows = []

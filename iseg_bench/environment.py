@@ -44,8 +44,11 @@ def set_threads(threads: int) -> None:
 
 
 def capture() -> dict:
-    """CPU, cores, memory, OS, Python and package versions, and thread-count settings."""
+    """CPU, cores, memory, OS, Python and package versions, thread-count settings, and the GPUs
+    (name, memory, CUDA runtime, driver) when torch sees any."""
     import cv2
+
+    from .device import gpu_environment
 
     versions = {p: v for p in PACKAGES if (v := _version(p))}
     versions["cv2 (runtime)"] = cv2.__version__
@@ -64,4 +67,5 @@ def capture() -> dict:
         "packages": versions,
         "opencv_threads": cv2.getNumThreads(),
         "thread_env": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ},
+        **gpu_environment(),
     }

@@ -76,6 +76,7 @@ def evaluate_sample(predictor: Predictor, image: np.ndarray, gt: np.ndarray, pro
         t0 = time.perf_counter()
         predictor.reset()
         predictor.set_image(image)
+        predictor.synchronize()  # work queued on a GPU is timed here, not in the first predict
         out.setup_s = time.perf_counter() - t0
         errors = clicker.errors(pred)
         for k in range(protocol.max_clicks):

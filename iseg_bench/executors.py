@@ -1,130 +1,54 @@
 """Where samples are evaluated: in this process, in a pool of local processes, or on Ray.
 
-Every executor runs the same ``evaluate_task`` on tasks of one sample each and yields the finished
-records in any order; the runner appends them to the store as they arrive, so the results, and a
-resumed run, are identical whatever executed them. The parallel executors give each sample a time
-limit and survive a worker that crashes or hangs: that sample is recorded as a method error with
-the reason, the worker is replaced, the run goes on. The time limit counts the sample's evaluation
-only: loading a method or dataset in a fresh worker has its own, generous limit. Latency is not measured in parallel runs
-(workers share the machine): their records carry ``timed = False`` and no latencies.
+Executors are interchangeable implementations of one interface, registered by name in
+``EXECUTORS``: built from the work spec, the ``ExecutorOptions`` and (inline only) predictors
+already loaded, their ``run(tasks)`` evaluates tasks of one sample each (``work.Workbench``) and
+yields the finished records in any order; the runner appends them to the store as they arrive, so
+the results, and a resumed run, are identical whatever executed them. The parallel executors give
+each sample a time limit and survive a worker that crashes or hangs: that sample is recorded as a
+method error with the reason, the worker is replaced, the run goes on. The time limit counts the
+sample's evaluation only: loading a method or dataset in a fresh worker has its own, generous
+limit. Latency is not measured in parallel runs (workers share the machine): their records carry
+``timed = False`` and no latencies.
 """
 
 from __future__ import annotations
 
-import math
 import multiprocessing as mp
 import os
 import queue
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
+from typing import Protocol
 
-from .load import LoadMonitor
-from .records import DATA_ERROR, METHOD_ERROR, SampleRecord
+from .device import spread
+from .records import SampleRecord
+from .registry import Registry
+from .work import Task, WorkSpec, Workbench, failed, overdue
 
 
 @dataclass(frozen=True)
-class WorkSpec:
-    """What a worker needs to rebuild methods and datasets on its side."""
+class ExecutorOptions:
+    """How the samples are spread: workers, a per-sample time limit, threads per worker (None: 1 in
+    the pool, the actor's CPUs on Ray; inline runs use this process's), and Ray's cluster and
+    per-actor resources."""
 
-    methods: tuple[str, ...]
-    datasets: tuple[str, ...]
-    data_root: str | None
-    protocol: dict
-    weights: str | None = None
-    registrations: tuple[tuple, ...] = ()  # (name, target, summary, options) of methods added at run time
-    implementation: str | None = None  # of the methods that offer several (None: their default)
-
-
-STARTUP_LIMIT_S = 300.0  # a worker that cannot load its method and dataset in this time is stuck
+    workers: int = 1
+    timeout: float | None = None
+    threads: int | None = None
+    ray_address: str | None = None
+    ray_cpus: float = 1.0
+    ray_gpus: float = 0.0
 
 
-def registrations_for(names: Sequence[str]) -> tuple[tuple, ...]:
-    """Registry entries of ``names``, so workers in fresh processes know methods added at run time."""
-    from .adapters import METHODS
+class Executor(Protocol):
+    """What every executor offers (``EXECUTORS`` maps names to implementations)."""
 
-    entries = (METHODS.entry(n) for n in names)
-    return tuple((e.name, e.target, e.summary, e.options) for e in entries)
+    name: str
+    measures_latency: bool
 
-
-@dataclass
-class Task:
-    """One sample of one method; ``record`` carries the identity (and receives the outcome)."""
-
-    task_id: int
-    method: str
-    dataset: int  # index into WorkSpec.datasets
-    index: int  # sample index in the dataset
-    record: dict = field(default_factory=dict)
-
-
-class Workbench:
-    """Methods and datasets loaded on demand and kept (one per process or actor)."""
-
-    def __init__(self, spec: WorkSpec, predictors: dict | None = None) -> None:
-        from .protocol import Protocol
-
-        from .adapters import METHODS
-
-        for name, target, summary, options in spec.registrations:
-            if name not in METHODS:
-                METHODS.register(name, target, summary, options=dict(options))
-        self.spec = spec
-        self.protocol = Protocol.from_dict(spec.protocol)
-        self.predictors = dict(predictors or {})
-        self.datasets: dict[int, object] = {}
-
-    def load(self, task: Task) -> tuple:
-        """The dataset and predictor of ``task``, opened or built on first use and kept."""
-        from .adapters import load_predictor
-        from .datasets import open_dataset
-
-        if task.dataset not in self.datasets:
-            self.datasets[task.dataset] = open_dataset(self.spec.datasets[task.dataset], self.spec.data_root)
-        if task.method not in self.predictors:
-            self.predictors[task.method] = load_predictor(task.method, self.spec.weights, self.spec.implementation)
-        return self.datasets[task.dataset], self.predictors[task.method]
-
-    def evaluate(self, task: Task, timed: bool = True) -> SampleRecord:
-        """Evaluate one task into its record (never raises for a bad sample or a failing method)."""
-        from .datasets import SampleError
-        from .evaluation import evaluate_sample
-
-        record = SampleRecord.from_dict(task.record)
-        ds, predictor = self.load(task)
-        try:
-            sample = ds.load(task.index)
-        except SampleError as exc:
-            record.status, record.error = DATA_ERROR, str(exc)
-            return _finish(record)
-        except Exception as exc:  # an unexpected decoder failure is still one bad sample
-            record.status, record.error = DATA_ERROR, f"{type(exc).__name__}: {exc}"
-            return _finish(record)
-        predictor.prepare(self.protocol, ds.name)
-        record.height, record.width = sample.shape
-        with LoadMonitor() as monitor:
-            out = evaluate_sample(predictor, sample.image, sample.gt, self.protocol)
-        record.status, record.error = out.status, out.error
-        record.clicks, record.ious, record.phases = out.clicks, out.ious, out.phases
-        if timed:
-            record.latency_s, record.setup_s, record.load = out.latency_s, out.setup_s, monitor.reading.to_dict()
-        else:
-            record.latency_s, record.setup_s, record.timed = [math.nan] * len(out.ious), math.nan, False
-        return _finish(record)
-
-
-def _finish(record: SampleRecord) -> SampleRecord:
-    from datetime import datetime, timezone
-
-    record.finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    return record
-
-
-def failed(task: Task, reason: str) -> SampleRecord:
-    """The record of a sample whose worker crashed or timed out."""
-    record = SampleRecord.from_dict(task.record)
-    record.status, record.error, record.timed = METHOD_ERROR, reason, False
-    return _finish(record)
+    def run(self, tasks: Sequence[Task]) -> Iterator[SampleRecord]: ...
 
 
 class SampleTimeout(Exception):
@@ -140,12 +64,15 @@ class InlineExecutor:
     """
 
     name = "inline"
+    measures_latency = True
 
-    def __init__(self, spec: WorkSpec, predictors: dict | None = None, timeout: float | None = None) -> None:
-        if timeout is not None:
+    def __init__(self, spec: WorkSpec, options: ExecutorOptions, predictors: dict | None = None) -> None:
+        if options.workers > 1:
+            raise ValueError("the inline executor runs one sample at a time; use the process or ray executor")
+        if options.timeout is not None:
             check_serial_timeout()
         self.bench = Workbench(spec, predictors)
-        self.timeout = timeout
+        self.timeout = options.timeout
 
     def run(self, tasks: Sequence[Task]) -> Iterator[SampleRecord]:
         for task in tasks:
@@ -232,18 +159,22 @@ class _Slot:
 
 
 class ProcessExecutor:
-    """N local worker processes, one sample at a time each, with a per-sample time limit."""
+    """N local worker processes, one sample at a time each, with a per-sample time limit. With
+    ``cuda`` as the device, worker i computes on GPU i modulo the visible GPUs."""
 
     name = "process"
+    measures_latency = False
 
-    def __init__(self, spec: WorkSpec, workers: int = 2, timeout: float | None = None,
-                 threads_per_worker: int = 1) -> None:
-        self.spec, self.workers, self.timeout, self.threads = spec, max(1, workers), timeout, threads_per_worker
+    def __init__(self, spec: WorkSpec, options: ExecutorOptions, predictors: dict | None = None) -> None:
+        self.spec, self.workers, self.timeout = spec, max(1, options.workers), options.timeout
+        self.threads = options.threads or 1
+        self.devices = spread(spec.device, self.workers)
         self.ctx = mp.get_context("spawn")
 
-    def _start(self, outbox) -> _Slot:
+    def _start(self, outbox, i: int) -> _Slot:
         inbox = self.ctx.Queue()
-        proc = self.ctx.Process(target=_worker_main, args=(self.spec, inbox, outbox, self.threads, os.getpid()),
+        spec = self.spec.with_device(self.devices[i])
+        proc = self.ctx.Process(target=_worker_main, args=(spec, inbox, outbox, self.threads, os.getpid()),
                                 daemon=True)
         proc.start()
         return _Slot(proc, inbox)
@@ -252,7 +183,7 @@ class ProcessExecutor:
         pending = list(reversed(tasks))
         by_id = {t.task_id: t for t in tasks}
         outbox = self.ctx.Queue()
-        slots = [self._start(outbox) for _ in range(min(self.workers, len(tasks)))]
+        slots = [self._start(outbox, i) for i in range(min(self.workers, len(tasks)))]
         remaining = len(tasks)
         try:
             for slot in slots:
@@ -277,7 +208,7 @@ class ProcessExecutor:
                     if reason:
                         task = slot.task
                         slot.process.kill()
-                        slots[i] = self._start(outbox)
+                        slots[i] = self._start(outbox, i)
                         remaining -= 1
                         self._feed(slots[i], pending)
                         yield failed(by_id[task.task_id], reason)
@@ -304,34 +235,12 @@ class ProcessExecutor:
         return overdue(slot.fed, slot.started, self.timeout, "worker")
 
 
-def overdue(fed: float, started: float | None, timeout: float | None, what: str) -> str | None:
-    """Why a sample handed over at ``fed`` and begun at ``started`` (None: still loading) must be
-    stopped now, or None while it is within its limits."""
-    now = time.monotonic()
-    if started is None:
-        if now - fed > STARTUP_LIMIT_S:
-            return f"the {what} did not load the method and dataset within {STARTUP_LIMIT_S:g} s ({what} stopped)"
-        return None
-    if timeout is not None and now - started > timeout:
-        return f"timed out after {timeout:g} s ({what} stopped)"
-    return None
+EXECUTORS: Registry[type] = Registry("executor")
+EXECUTORS.register("inline", "iseg_bench.executors:InlineExecutor", "this process, one sample at a time; measures latency")
+EXECUTORS.register("process", "iseg_bench.executors:ProcessExecutor", "a pool of local worker processes")
+EXECUTORS.register("ray", "iseg_bench.ray_executor:RayExecutor", "Ray actors, one method each (pip install 'iseg-bench[ray]')")
 
 
-def make_executor(kind: str, spec: WorkSpec, workers: int, timeout: float | None, predictors: dict | None = None,
-                  ray_address: str | None = None, ray_cpus: float = 1.0, ray_gpus: float = 0.0,
-                  threads: int | None = None):
-    """The executor called ``kind``: inline, process or ray. ``threads``: torch/OpenCV threads per
-    worker process (default: 1 in the pool, the actor's CPUs on Ray); inline runs use this process's."""
-    if kind == "inline":
-        return InlineExecutor(spec, predictors, timeout)
-    if kind == "process":
-        return ProcessExecutor(spec, workers, timeout, threads or 1)
-    if kind == "ray":
-        from .ray_executor import RayExecutor
-
-        return RayExecutor(spec, workers, timeout, ray_address, ray_cpus, ray_gpus, threads)
-    raise ValueError(f"unknown executor {kind!r}; choose inline, process or ray")
-
-
-EXECUTORS = ("inline", "process", "ray")
-
+def make_executor(kind: str, spec: WorkSpec, options: ExecutorOptions, predictors: dict | None = None) -> Executor:
+    """The executor registered as ``kind`` (``EXECUTORS``), ready to run tasks."""
+    return EXECUTORS.get(kind)(spec, options, predictors)

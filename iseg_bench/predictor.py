@@ -67,6 +67,7 @@ class MethodInfo:
     source: str = ""
     origin: str = ""
     implementation: str = ""  # deep methods: "engineered" (default) or "official" (official arithmetic)
+    device: str = "cpu"  # where the method computes (cpu, cuda:N)
 
     @property
     def status(self) -> str:
@@ -123,6 +124,11 @@ class Predictor(ABC):
     Subclasses set ``name``, ``family`` and ``capabilities`` and implement ``set_image`` and
     ``predict``. ``predict`` returns a float array of foreground probabilities in [0, 1] with the
     image's height and width; the harness thresholds it with the protocol's ``prob_threshold``.
+
+    What the registry relies on is declared here, as class attributes: ``uses_weights`` (the
+    constructor takes ``weights``), ``implementations`` (several: it takes ``implementation``),
+    ``devices`` (device types it can compute on; more than the CPU: it takes ``device``) and
+    ``capabilities`` (its cost structure, for the reports).
     """
 
     name: ClassVar[str] = ""
@@ -130,12 +136,17 @@ class Predictor(ABC):
     capabilities: ClassVar[Capabilities] = Capabilities()
     uses_weights: ClassVar[bool] = False  # True: the constructor takes ``weights`` (a checkpoint file or folder)
     implementations: ClassVar[tuple[str, ...]] = ()  # several: the constructor takes ``implementation``
+    devices: ClassVar[tuple[str, ...]] = ("cpu",)  # device types; beyond "cpu": the constructor takes ``device``
 
     def prepare(self, protocol: Protocol, dataset: str) -> None:
         """Called before each dataset: adopt the protocol's flip/input-size settings (optional)."""
 
     def reset(self) -> None:
         """Forget everything about the previous image (caches, previous predictions)."""
+
+    def synchronize(self) -> None:
+        """Wait for work the method queued on its device (a GPU); the harness calls it before reading
+        the clock after ``set_image``, so asynchronous work is timed where it is done."""
 
     @abstractmethod
     def set_image(self, image: np.ndarray) -> None:

@@ -145,8 +145,10 @@ def _check(ok: bool, message: str) -> None:
         raise ProtocolError(message)
 
 
-_PUBLISHED_THRESHOLDS = (0.80, 0.85, 0.90)
+PUBLISHED_THRESHOLDS = (0.80, 0.85, 0.90)  # the thresholds the official evaluation scripts report
 
+# The presets every method shares; each method family registers its own published settings as the
+# preset named after it (declared in ``adapters/<family>/__init__.py``).
 PRESETS: dict[str, Protocol] = {
     "neutral": Protocol(
         name="neutral",
@@ -157,21 +159,29 @@ PRESETS: dict[str, Protocol] = {
         name="neutral-curves", early_stop="never",
         description="As neutral, but every sample runs all 20 clicks (exact mIoU@k curves).",
     ),
-    "ritm": Protocol(
-        name="ritm", iou_thresholds=_PUBLISHED_THRESHOLDS, prob_threshold=0.49, flip_tta=True,
-        description="RITM's scripts/evaluate_model.py NoBRS defaults: --thresh 0.49, target IoU 0.90, "
-                    "flip TTA, zoom-in 400 (600 on DAVIS).",
-    ),
-    "focalclick": Protocol(
-        name="focalclick", iou_thresholds=_PUBLISHED_THRESHOLDS, prob_threshold=0.5, flip_tta=False,
-        description="ClickSEG val scripts: --thresh 0.5, target IoU 0.90, no flip, 256x256 crops.",
-    ),
-    "emc": Protocol(
-        name="emc", iou_thresholds=_PUBLISHED_THRESHOLDS, prob_threshold=0.5, flip_tta=True,
-        description="EMC-Click test.sh: --thresh 0.5, target IoU 0.9, flip TTA, short side 384 "
-                    "(576 on DAVIS).",
-    ),
 }
+SHARED_PRESETS = tuple(PRESETS)
+
+
+def register_preset(protocol: Protocol) -> None:
+    """Add a named preset (a method family's published settings)."""
+    if protocol.name in PRESETS:
+        raise ValueError(f"protocol preset {protocol.name!r} is registered twice")
+    PRESETS[protocol.name] = protocol
+
+
+def unregister_preset(name: str) -> None:
+    if name in SHARED_PRESETS:
+        raise ValueError(f"{name!r} is a shared preset")
+    del PRESETS[name]
+
+
+def presets() -> dict[str, Protocol]:
+    """Every preset: the shared ones and those of the registered method families."""
+    import importlib
+
+    importlib.import_module("iseg_bench.adapters")  # registering the families registers their presets
+    return PRESETS
 
 
 PUBLISHED = "published"
@@ -179,7 +189,7 @@ PUBLISHED = "published"
 
 def published_protocol(family: str) -> Protocol:
     """A method family's published evaluation settings (the preset named after it), else ``neutral``."""
-    return PRESETS.get(family, PRESETS["neutral"])
+    return presets().get(family, PRESETS["neutral"])
 
 
 def resolve_protocol(spec: str | Path | Protocol | None) -> Protocol:
@@ -189,7 +199,7 @@ def resolve_protocol(spec: str | Path | Protocol | None) -> Protocol:
     if isinstance(spec, Protocol):
         return spec
     text = str(spec)
-    if text in PRESETS:
+    if text in presets():
         return PRESETS[text]
     path = Path(text)
     if path.suffix.lower() == ".json" or path.exists():

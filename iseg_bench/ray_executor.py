@@ -2,7 +2,8 @@
 
 Ray is an optional extra (``pip install 'iseg-bench[ray]'``). ``--address`` joins a running cluster
 (``auto`` or ``ray://host:port``); without it a local Ray instance is started. Each actor asks for
-``num_cpus`` / ``num_gpus``. A sample that exceeds the time limit (counted from when its actor
+``num_cpus`` / ``num_gpus``; an actor given GPUs computes its method on its GPU (Ray sets the GPUs it
+may see, so ``cuda`` is the actor's own). A sample that exceeds the time limit (counted from when its actor
 begins it, after loading the method and dataset), or whose actor dies, is recorded as a method
 error and the actor is replaced.
 """
@@ -15,8 +16,9 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 
-from .executors import Task, WorkSpec, Workbench, failed, overdue
+from .executors import ExecutorOptions
 from .records import SampleRecord
+from .work import Task, WorkSpec, Workbench, failed, overdue
 
 
 class _MethodWorker:
@@ -48,18 +50,22 @@ class _Running:
 
 
 class RayExecutor:
-    name = "ray"
+    """``workers`` Ray actors at a time, each keeping one method loaded."""
 
-    def __init__(self, spec: WorkSpec, workers: int = 2, timeout: float | None = None, address: str | None = None,
-                 num_cpus: float = 1.0, num_gpus: float = 0.0, threads: int | None = None) -> None:
+    name = "ray"
+    measures_latency = False
+
+    def __init__(self, spec: WorkSpec, options: ExecutorOptions, predictors: dict | None = None) -> None:
         try:
             import ray
         except ImportError:
             raise RuntimeError("the ray executor needs Ray: pip install 'iseg-bench[ray]'") from None
         self.ray = ray
-        self.spec, self.workers, self.timeout = spec, max(1, workers), timeout
+        self.workers, self.timeout = max(1, options.workers), options.timeout
+        num_cpus, num_gpus, address = options.ray_cpus, options.ray_gpus, options.ray_address
         self.num_cpus, self.num_gpus = num_cpus, num_gpus
-        self.threads = threads or max(1, int(num_cpus))
+        self.spec = spec.with_device("cuda") if num_gpus > 0 else spec
+        self.threads = options.threads or max(1, int(num_cpus))
         if not ray.is_initialized():
             if address:
                 ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)

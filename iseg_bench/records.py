@@ -54,7 +54,7 @@ class SampleRecord:
     seconds (click 0 includes ``set_image``, whose own time is ``setup_s``; NaN when ``timed`` is
     False, i.e. the sample ran in a parallel executor), ``phases`` ``first`` for click 0 and
     ``later`` after it, ``load`` how busy the machine was meanwhile (``load.LoadReading``, timed
-    samples only), ``clicks`` ``[y, x, positive]`` triples (empty for an imported IoU log,
+    samples only), ``device`` where the method computed, ``clicks`` ``[y, x, positive]`` triples (empty for an imported IoU log,
     which records none).
     """
 
@@ -75,6 +75,7 @@ class SampleRecord:
     phases: list[str] = field(default_factory=list)
     setup_s: float = 0.0
     timed: bool = True  # False: evaluated in a parallel run, latencies not measured (NaN)
+    device: str = "cpu"  # where the method computed (cpu, cuda:N); not part of the key
     load: dict = field(default_factory=dict)  # machine load while the sample ran (load.LoadReading)
     finished: str = ""
     key: str = ""

@@ -7,17 +7,25 @@ clicker, the metrics, a loader or a method that moves a number fails. Across mac
 versions (OpenCV, NumPy, PyTorch, BLAS) can move classical and deep methods by rounding; pass a
 tolerance then, e.g. ``--tolerance noc=0.05,nof=1,miou=0.005``. Comparing against a baseline made
 under another protocol, on another copy of a dataset or with other weights is refused: those are
-different experiments, not regressions.
+different experiments, not regressions. So is a baseline made on another device type (CPU against
+GPU kernels differ in rounding) unless a tolerance is given.
+
+``run_regression`` is the whole gate (run the baseline's experiment, then compare or rewrite); the
+command line only maps its outcome to a message and an exit code.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+import sys
+import tempfile
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .device import device_type
+from .protocol import Protocol
 from .summary import ResultRow
 
 FORMAT = 1
@@ -27,6 +35,10 @@ class BaselineError(Exception):
     """A baseline that cannot be read or does not describe the same experiment."""
 
 
+class IncomparableError(BaselineError):
+    """The current run is another experiment than the baseline's (protocol, data, weights, device)."""
+
+
 @dataclass(frozen=True)
 class Tolerance:
     """Largest allowed absolute change: NoC in clicks, NoF in samples, mIoU as a fraction."""
@@ -34,6 +46,10 @@ class Tolerance:
     noc: float = 0.0
     nof: int = 0
     miou: float = 0.0
+
+    @property
+    def zero(self) -> bool:
+        return self.noc == 0 and self.nof == 0 and self.miou == 0
 
     @classmethod
     def parse(cls, text: str | None) -> Tolerance:
@@ -82,7 +98,7 @@ def make_baseline(name: str, rows: list[ResultRow], protocol: dict, protocol_has
     methods: dict[str, dict] = {}
     for r in rows:
         results.setdefault(r.method, {})[r.dataset] = row_metrics(r)
-        methods[r.method] = {"weights": r.weights, "status": r.status}
+        methods[r.method] = {"weights": r.weights, "status": r.status, "device": device_type(r.device)}
     return {"format": FORMAT, "name": name, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "command": command, "protocol": protocol, "protocol_hash": protocol_hash, "limit": limit,
             "methods": methods, "datasets": datasets, "environment": environment, "results": results}
@@ -101,9 +117,16 @@ def read_baseline(path: Path) -> dict:
 
 
 def refuse_if_incomparable(baseline: dict, protocol_hash: str, fingerprints: dict[str, str],
-                           weights: dict[str, str]) -> None:
-    """BaselineError explaining why the current run is a different experiment, if it is one."""
+                           weights: dict[str, str], devices: dict[str, str] | None = None,
+                           tolerance: Tolerance = Tolerance()) -> None:
+    """IncomparableError explaining why the current run is a different experiment, if it is one.
+    ``devices`` (method -> device type) may differ from the baseline's only under a tolerance."""
     reasons = []
+    for name, info in baseline["methods"].items():
+        base_device, now = info.get("device", "cpu"), (devices or {}).get(name)
+        if now is not None and now != base_device and tolerance.zero:
+            reasons.append(f"method {name} computed on {now}, the baseline on {base_device}: kernels on different "
+                           "device types round differently, so compare them only with --tolerance")
     if baseline["protocol_hash"] != protocol_hash:
         reasons.append(f"protocol {protocol_hash} differs from the baseline's {baseline['protocol_hash']}")
     for name, info in baseline["datasets"].items():
@@ -115,7 +138,7 @@ def refuse_if_incomparable(baseline: dict, protocol_hash: str, fingerprints: dic
             reasons.append(f"method {name} has other weights or another algorithm version ({weights[name]}, "
                            f"baseline {info['weights']})")
     if reasons:
-        raise BaselineError("not comparable with the baseline: " + "; ".join(reasons)
+        raise IncomparableError("not comparable with the baseline: " + "; ".join(reasons)
                             + ". Re-create the baseline deliberately with --update if this is intended.")
 
 
@@ -149,3 +172,82 @@ def changes_table(changes: list[Change]) -> str:
                     tablefmt="simple", disable_numparse=True,
                     colalign=("left", "left", "left", "right", "right", "right", "left", "left"))
 
+
+
+@dataclass(frozen=True)
+class RegressionPlan:
+    """A regression check: the baseline file, the tolerance, where to run; with ``update``, the
+    methods, datasets, protocol and limit of a new baseline (an existing one keeps its own)."""
+
+    baseline: Path
+    tolerance: Tolerance = Tolerance()
+    update: bool = False
+    methods: tuple[str, ...] = ()
+    datasets: tuple[str, ...] = ()
+    protocol: Protocol | None = None
+    limit: int | None = None
+    results: Path | None = None  # a results folder to reuse and keep (None: a fresh temporary one)
+    data_root: Path | None = None
+    workers: int = 1
+    device: str = "cpu"
+
+
+@dataclass
+class RegressionOutcome:
+    """What the gate found: ``written`` (a baseline was (re)written), ``ok`` or ``regression``."""
+
+    verdict: str
+    protocol: Protocol
+    changes: list[Change] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    not_loaded: list[str] = field(default_factory=list)
+    compared: int = 0
+    rows: int = 0
+
+
+def run_regression(plan: RegressionPlan) -> RegressionOutcome:
+    """Run the baseline's experiment and compare (or, with ``update``, write the baseline).
+
+    BaselineError: no usable baseline; IncomparableError: another experiment. Unknown names and
+    datasets raise as in ``runner.run``.
+    """
+    from . import environment
+    from .report import build_reports
+    from .runner import RunPlan, run
+
+    if plan.baseline.exists():
+        base = read_baseline(plan.baseline)
+        methods = tuple(base["methods"])
+        datasets = tuple(info["spec"] for info in base["datasets"].values())
+        protocol, limit = Protocol.from_dict(base["protocol"]), base["limit"]
+    elif plan.update and plan.methods and plan.datasets:
+        base, methods, datasets = None, plan.methods, plan.datasets
+        protocol, limit = plan.protocol or Protocol(), plan.limit
+    else:
+        raise BaselineError(f"{plan.baseline} does not exist; create it with --update --methods ... --datasets ...")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = plan.results or Path(tmp) / "results"
+        outcome = run(RunPlan(methods, datasets, protocol, out, plan.data_root, limit,
+                              executor="process" if plan.workers > 1 else "inline", workers=plan.workers,
+                              device=plan.device))
+        rows = [r for rep in build_reports(out) if rep.protocol.hash == protocol.hash for r in rep.rows]
+        manifest = json.loads((out / "manifest.json").read_text())
+    result = RegressionOutcome("ok", protocol, not_loaded=outcome.not_loaded, rows=len(rows))
+    fingerprints = {r.dataset: r.fingerprint for r in rows}
+    if plan.update:
+        spec_of = dict(zip((d["name"] for d in manifest["datasets"].values()), datasets))
+        doc = make_baseline(plan.baseline.stem, rows, protocol.to_dict(), protocol.hash,
+                            {name: {"spec": spec_of.get(name, name), "fingerprint": fp,
+                                    "samples": max(r.samples + r.data_errors for r in rows if r.dataset == name)}
+                             for name, fp in fingerprints.items()},
+                            limit, environment.capture(), " ".join(sys.argv))
+        plan.baseline.parent.mkdir(parents=True, exist_ok=True)
+        plan.baseline.write_text(json.dumps(doc, indent=1) + "\n")
+        result.verdict = "written"
+        return result
+    refuse_if_incomparable(base, protocol.hash, fingerprints, {r.method: r.weights for r in rows},
+                           {r.method: device_type(r.device) for r in rows}, plan.tolerance)
+    result.changes, result.missing = compare(base, rows, plan.tolerance)
+    result.compared = sum(len(per) for per in base["results"].values())
+    result.verdict = "regression" if result.changes or result.missing else "ok"
+    return result

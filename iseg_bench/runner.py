@@ -3,6 +3,7 @@
 Names are checked and datasets opened before any work starts, so a typo fails in a second rather
 than after an hour. Each finished sample is appended to the store at once; samples whose key is
 already stored are skipped, so re-running a command resumes it and changes nothing already done.
+Progress is reported through a callback (``Progress``), so the library prints nothing itself.
 """
 
 from __future__ import annotations
@@ -15,16 +16,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-import click
-
 from . import environment
 from .adapters import METHODS, load_predictor
 from .datasets import Dataset, open_dataset
-from .executors import Task, WorkSpec, make_executor, registrations_for
+from .device import resolve_device
+from .executors import EXECUTORS, ExecutorOptions, make_executor
 from .load import LoadReading, combine
 from .protocol import Protocol
 from .records import DATA_ERROR, METHOD_ERROR, SampleRecord
 from .store import ResultStore
+from .work import Task, WorkSpec, registrations_for
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,20 @@ class RunPlan:
     ray_gpus: float = 0.0
     threads: int | None = None  # torch/OpenCV threads (None: the libraries' defaults serially, 1 per pool worker)
     implementation: str | None = None  # deep methods: engineered (default) or official arithmetic
+    device: str = "cpu"  # cpu, cuda, cuda:N or auto (methods that cannot use it compute on the CPU)
+
+    def executor_options(self) -> ExecutorOptions:
+        return ExecutorOptions(self.workers, self.timeout, self.threads, self.ray_address, self.ray_cpus,
+                               self.ray_gpus)
+
+
+# Progress of a run: called with the number of samples to evaluate (before any), then once per
+# finished record; the command line draws a bar, the library prints nothing.
+Progress = Callable[[int, SampleRecord | None], None]
+
+
+def no_progress(total: int, record: SampleRecord | None) -> None:
+    """A Progress that reports nothing."""
 
 
 @dataclass
@@ -72,10 +87,12 @@ def open_datasets(specs: tuple[str, ...], data_root: Path | None) -> list[Datase
     return [open_dataset(spec, data_root) for spec in specs]
 
 
-def run(plan: RunPlan, progress: bool = True, echo: Callable[[str], None] = print) -> RunOutcome:
-    """Evaluate the plan into ``plan.out``; raises before any work on unknown names or layouts."""
+def run(plan: RunPlan, progress: Progress = no_progress, echo: Callable[[str], None] = print) -> RunOutcome:
+    """Evaluate the plan into ``plan.out``; raises before any work on unknown names, layouts or devices."""
     for name in plan.methods:
         METHODS.entry(name)  # UnknownNameError with suggestions, before anything runs
+    EXECUTORS.entry(plan.executor)
+    device = resolve_device(plan.device)  # DeviceError naming the device
     datasets = open_datasets(plan.datasets, plan.data_root)
     if plan.threads is not None and plan.executor == "inline":
         environment.set_threads(plan.threads)
@@ -86,20 +103,21 @@ def run(plan: RunPlan, progress: bool = True, echo: Callable[[str], None] = prin
                                "datasets": [d.name for d in datasets], "protocol": protocol.hash,
                                "limit": plan.limit, "executor": plan.executor, "workers": plan.workers,
                                "threads": plan.threads, "implementation": plan.implementation,
-                               "environment": environment.capture()})
+                               "device": device, "environment": environment.capture()})
     for ds in datasets:
         store.update_manifest(dataset=ds.describe())
     done = store.keys()
     outcome = RunOutcome()
     predictors, tasks = {}, []
     for method in plan.methods:
+        key = METHODS.canonical(method)  # how workers load it again
         try:
-            predictor = load_predictor(method, plan.weights, plan.implementation)
+            predictor = load_predictor(method, plan.weights, plan.implementation, device)
             info = predictor.describe()
         except Exception as exc:  # one method that cannot start must not stop the others
             outcome.not_loaded.append(f"{method}: {type(exc).__name__}: {exc}")
             continue
-        predictors[info.name] = predictor
+        predictors[key] = predictor
         store.update_manifest(method=info.to_dict())
         if info.trained is False:
             echo(f"note: {info.name} runs with UNTRAINED weights: its accuracy is meaningless "
@@ -112,17 +130,16 @@ def run(plan: RunPlan, progress: bool = True, echo: Callable[[str], None] = prin
                 if record.key in done:
                     outcome.counts["skipped"] += 1
                 else:
-                    tasks.append(Task(len(tasks), info.name, d, index, dataclasses.asdict(record)))
-    if plan.executor != "inline":
-        predictors.clear()  # workers load their own copies
+                    tasks.append(Task(len(tasks), key, d, index, dataclasses.asdict(record)))
+    registrations, families = registrations_for(list(predictors))
     spec = WorkSpec(tuple(plan.methods), tuple(plan.datasets), str(plan.data_root) if plan.data_root else None,
-                    protocol.to_dict(), str(plan.weights) if plan.weights else None,
-                    registrations_for(plan.methods) if plan.executor != "inline" else (), plan.implementation)
-    executor = make_executor(plan.executor, spec, plan.workers, plan.timeout, predictors, plan.ray_address,
-                             plan.ray_cpus, plan.ray_gpus, plan.threads)
-    label = f"{len(tasks)} samples ({plan.executor}{'' if plan.executor == 'inline' else f', {plan.workers} workers'})"
-    with store, click.progressbar(length=len(tasks), label=label, file=sys.stderr if progress else _Null(),
-                                  show_pos=True, show_eta=True) as bar:
+                    protocol.to_dict(), str(plan.weights) if plan.weights else None, registrations,
+                    plan.implementation, families, device)
+    executor = make_executor(plan.executor, spec, plan.executor_options(), predictors)
+    if not executor.measures_latency:
+        predictors.clear()  # workers load their own copies
+    progress(len(tasks), None)
+    with store:
         for record in executor.run(tasks):
             store.append(record)
             done.add(record.key)
@@ -131,18 +148,5 @@ def run(plan: RunPlan, progress: bool = True, echo: Callable[[str], None] = prin
                 outcome.load = combine([outcome.load, LoadReading.from_dict(record.load)])
             if record.error:
                 outcome.errors.append(f"{record.method} on {record.dataset} / {record.sample_id}: {record.error}")
-            bar.update(1)
+            progress(len(tasks), record)
     return outcome
-
-
-class _Null:
-    """A file that swallows progress output."""
-
-    def write(self, _: str) -> None:
-        pass
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return False

@@ -60,6 +60,7 @@ class ResultRow:
     carried_forward: int
     timed: bool = True  # False when some samples ran in a parallel executor: times are not measured
     load: dict = field(default_factory=dict)  # machine load while the timed samples ran (load.LoadReading)
+    device: str = "cpu"  # where the method computed ("cuda:0, cuda:1" when a pool spread it over GPUs)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -123,6 +124,7 @@ def summarize_group(records: list[SampleRecord], protocol: Protocol, info: Metho
         carried_forward=sum(r.status == OK and len(r.ious) < mc for r in evaluated),
         timed=timed,
         load=combine(LoadReading.from_dict(r.load) for r in timing).to_dict(),
+        device=", ".join(sorted({r.device for r in records})),
     )
 
 

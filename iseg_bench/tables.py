@@ -189,6 +189,9 @@ def _footer(rows: Sequence[ResultRow], protocol: Protocol, markdown: bool) -> st
         lines.append("Times not measured for " + "; ".join(untimed) + ": those samples ran in a parallel executor "
                      "(workers share the machine) or were imported from a log without times; use a serial run or "
                      "`iseg-bench bench` for latency.")
+    if any(r.device != "cpu" for r in rows):  # CPU-only tables keep their wording
+        lines.append("Computed on: " + "; ".join(_ordered([f"{r.label}: {r.device}" for r in rows]))
+                     + " (times on different devices are not comparable).")
     busy = [f"{r.label} on {r.dataset}" for r in rows if r.timed and is_busy(LoadReading.from_dict(r.load))]
     if busy:
         lines.append("WARNING: times of " + "; ".join(busy) + " were measured while other processes loaded the "

@@ -8,7 +8,7 @@ from helpers import Oracle, RaisesAtThirdClick, ReturnsNaN, WrongShape
 
 from iseg_bench.adapters import load_predictor
 from iseg_bench.evaluation import MethodOutputError, check_probabilities, evaluate_sample
-from iseg_bench.protocol import PRESETS, Protocol
+from iseg_bench.protocol import Protocol, presets
 from iseg_bench.records import METHOD_ERROR, OK
 
 
@@ -34,7 +34,7 @@ def test_stops_at_the_highest_threshold_not_the_lowest(scene):
 
 def test_never_policy_runs_every_click(scene):
     image, gt = scene
-    out = evaluate_sample(Oracle(), image, gt, PRESETS["neutral-curves"])
+    out = evaluate_sample(Oracle(), image, gt, presets()["neutral-curves"])
     assert len(out.ious) == 20 and out.ious[0] == 1.0
     # after a perfect mask the robot clicks (0, 0) negative, as the reference does
     assert out.clicks[1] == [0, 0, 0]

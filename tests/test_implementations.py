@@ -17,7 +17,7 @@ from iseg_bench.adapters.nets.layers import set_engineered
 from iseg_bench.adapters.nets.segformer import EfficientAttention
 from iseg_bench.datasets import open_dataset
 from iseg_bench.evaluation import evaluate_sample
-from iseg_bench.protocol import PRESETS
+from iseg_bench.protocol import presets
 
 GOLDEN = Path(__file__).resolve().parents[1].parent / "shared" / "golden"
 TOLERANCE = 1e-5
@@ -45,7 +45,7 @@ def run_both(name: str, state: dict | None, image: np.ndarray, gt: np.ndarray, r
         if state is not None:
             predictor.net.load_state_dict(state)
         family = predictor.family
-        protocol = PRESETS[family].replace(max_clicks=CLICKS, early_stop="never", untrained_control="gt-degraded")
+        protocol = presets()[family].replace(max_clicks=CLICKS, early_stop="never", untrained_control="gt-degraded")
         predictor.prepare(protocol, "GrabCut")
         outputs, templates = [], []
         real_predict = predictor.predict
@@ -146,7 +146,7 @@ def test_engineered_and_official_correction_network_agree_on_the_same_inputs():
 def network_calls(name: str, implementation: str, clicks: int = 4) -> list[list[str]]:
     """The network functions each click calls, recorded through the predictor's network boundary."""
     predictor = load_predictor(name, implementation=implementation)
-    predictor.prepare(PRESETS[predictor.family], "GrabCut")
+    predictor.prepare(presets()[predictor.family], "GrabCut")
     s = open_dataset("Synthetic").load(0)
     calls = []
     real = predictor.network
@@ -158,7 +158,7 @@ def network_calls(name: str, implementation: str, clicks: int = 4) -> list[list[
     predictor.network = network
     real_predict = predictor.predict
     predictor.predict = lambda c, p: calls.append([]) or real_predict(c, p)
-    evaluate_sample(predictor, s.image, s.gt, PRESETS[predictor.family].replace(
+    evaluate_sample(predictor, s.image, s.gt, presets()[predictor.family].replace(
         max_clicks=clicks, early_stop="never", untrained_control="gt-degraded"))
     return calls
 
@@ -182,7 +182,7 @@ def test_official_arithmetic_redoes_the_per_click_work_and_engineered_keeps_it()
 @pytest.mark.parametrize("implementation", ["engineered", "official"])
 def test_cost_phases_replay_exactly_what_the_predictor_computes(implementation):
     predictor = load_predictor("emc", implementation=implementation)
-    predictor.prepare(PRESETS["emc"], "frame")
+    predictor.prepare(presets()["emc"], "frame")
     first, later = predictor.cost_phases(96, 128)
     assert (first.click, later.click) == (1, 5) and first.input_size == later.input_size == (384, 512)
     assert first.batch == 2 and later.params == sum(p.numel() for p in predictor.net.refiner.parameters())

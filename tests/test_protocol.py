@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from iseg_bench.protocol import PRESETS, Protocol, ProtocolError, resolve_protocol
+from iseg_bench.protocol import Protocol, ProtocolError, presets, resolve_protocol
 
 
 def test_defaults_follow_the_issue():
@@ -16,20 +16,20 @@ def test_defaults_follow_the_issue():
 
 
 def test_published_presets():
-    assert PRESETS["ritm"].prob_threshold == 0.49 and PRESETS["ritm"].flip_tta is True
-    assert PRESETS["focalclick"].prob_threshold == 0.5 and PRESETS["focalclick"].flip_tta is False
-    assert PRESETS["emc"].prob_threshold == 0.5 and PRESETS["emc"].flip_tta is True
+    assert presets()["ritm"].prob_threshold == 0.49 and presets()["ritm"].flip_tta is True
+    assert presets()["focalclick"].prob_threshold == 0.5 and presets()["focalclick"].flip_tta is False
+    assert presets()["emc"].prob_threshold == 0.5 and presets()["emc"].flip_tta is True
     for name in ("ritm", "focalclick", "emc"):
-        assert PRESETS[name].iou_thresholds == (0.8, 0.85, 0.9)
-        assert PRESETS[name].stop_threshold == 0.9  # the published target IoU
-    assert PRESETS["neutral-curves"].stop_threshold is None
+        assert presets()[name].iou_thresholds == (0.8, 0.85, 0.9)
+        assert presets()[name].stop_threshold == 0.9  # the published target IoU
+    assert presets()["neutral-curves"].stop_threshold is None
 
 
 def test_hash_ignores_name_and_follows_settings():
     a = Protocol(name="a")
     assert a.hash == Protocol(name="b", description="x").hash
     assert a.hash != Protocol(prob_threshold=0.49).hash
-    assert len({p.hash for p in PRESETS.values()}) == len(PRESETS)
+    assert len({p.hash for p in presets().values()}) == len(presets())
 
 
 def test_hash_is_stable_across_sessions():
@@ -37,7 +37,7 @@ def test_hash_is_stable_across_sessions():
 
 
 def test_round_trip_through_json(tmp_path):
-    p = PRESETS["ritm"]
+    p = presets()["ritm"]
     path = tmp_path / "mine.json"
     path.write_text(json.dumps(p.to_dict()))
     assert resolve_protocol(str(path)) == p
@@ -82,6 +82,6 @@ def test_unknown_field_and_bad_file(tmp_path):
 
 
 def test_summary_names_every_setting():
-    s = PRESETS["ritm"].summary()
-    for part in ("ritm", "robot", "20 clicks", "0.8/0.85/0.9", "0.49", "flip TTA on", PRESETS["ritm"].hash):
+    s = presets()["ritm"].summary()
+    for part in ("ritm", "robot", "20 clicks", "0.8/0.85/0.9", "0.49", "flip TTA on", presets()["ritm"].hash):
         assert part in s

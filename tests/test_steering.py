@@ -9,7 +9,7 @@ from iseg_bench import metrics
 from iseg_bench.adapters import load_predictor
 from iseg_bench.datasets import open_dataset
 from iseg_bench.evaluation import evaluate_sample
-from iseg_bench.protocol import PRESETS, Protocol, ProtocolError
+from iseg_bench.protocol import Protocol, ProtocolError, presets
 from iseg_bench.steering import Surrogate, is_steered, target_iou
 
 STEERED = Protocol(max_clicks=6, early_stop="never", untrained_control="gt-degraded")
@@ -58,7 +58,7 @@ def test_methods_with_weights_or_without_any_are_never_steered():
 
 
 def test_protocol_hash_is_unchanged_by_default_and_the_setting_is_checked():
-    assert Protocol().hash == "7d7d42d43879" and PRESETS["neutral"].hash == "7d7d42d43879"
+    assert Protocol().hash == "7d7d42d43879" and presets()["neutral"].hash == "7d7d42d43879"
     assert Protocol(untrained_control="gt-degraded").hash != Protocol().hash
     assert "steered by gt-degraded masks" in STEERED.summary()
     with pytest.raises(ProtocolError, match="untrained_control"):

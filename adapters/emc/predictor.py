@@ -61,7 +61,7 @@ class EMCPredictor(DeepPredictor):
 
     def _points(self, clicks: Sequence[Click]) -> torch.Tensor:
         (nh, nw), (h, w) = self.net_size, self.image.shape[-2:]
-        return batch_points(click_rows(clicks, nh / h, nw / w), nw, self.flip)
+        return batch_points(click_rows(clicks, nh / h, nw / w), nw, self.flip, self.device)
 
     def infer(self, clicks: Sequence[Click]) -> torch.Tensor:
         points = self._points(clicks)

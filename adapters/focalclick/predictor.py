@@ -57,7 +57,7 @@ class FocalClickPredictor(DeepPredictor):
         for the paste-back but crops nothing this time (as the official transform does)."""
         if len(clicks) <= 1 or self.zoom_probs is None:
             return None
-        mask = (self.zoom_probs > self.zoom_threshold)[0, 0].numpy()
+        mask = (self.zoom_probs > self.zoom_threshold)[0, 0].cpu().numpy()
         if not mask.any():
             return None
         self.roi = object_roi(mask, [(c.y, c.x) for c in clicks if c.is_positive], self.target_ratio, self.min_crop)
@@ -76,7 +76,7 @@ class FocalClickPredictor(DeepPredictor):
         if box is not None:
             rows = [(*to_roi(y, x, box, h, w), p, i) for y, x, p, i in rows]
         s = self.size
-        return batch_points([(y * s / h, x * s / w, p, i) for y, x, p, i in rows], s, self.flip)
+        return batch_points([(y * s / h, x * s / w, p, i) for y, x, p, i in rows], s, self.flip, self.device)
 
     def _global_roi(self):
         """The target box with exclusive upper bounds, or the whole image."""
@@ -105,7 +105,7 @@ class FocalClickPredictor(DeepPredictor):
         when the box is empty (ClickSEG would crash; EMC-Click's copy skips the refiner)."""
         last = clicks[-1]
         steer = self.steering if self.steering is not None else coarse_logits
-        box = focus_crop(steer[0, 0].numpy(), self.prev_probs[0, 0].numpy(), self._global_roi(),
+        box = focus_crop(steer[0, 0].cpu().numpy(), self.prev_probs[0, 0].cpu().numpy(), self._global_roi(),
                          last.y, last.x, self.focus_ratio)
         y1, y2, x1, x2 = box
         if not (y2 > y1 and x2 > x1):
@@ -114,8 +114,8 @@ class FocalClickPredictor(DeepPredictor):
         fy1, fy2, fx1, fx2 = box_in_crop(box, self._global_roi(), s)
         image = resize(self.image[:, :, y1:y2, x1:x2], (s, s))
         rows = [(*point_in_box(c.y, c.x, box, s), c.is_positive, 0) for c in clicks]
-        roi = torch.tensor([[0.0, fx1, fy1, fx2, fy2]], dtype=torch.float32)
-        return box, (self.layout(image), points_tensor([rows]), roi)
+        roi = torch.tensor([[0.0, fx1, fy1, fx2, fy2]], dtype=torch.float32, device=self.device)
+        return box, (self.layout(image), points_tensor([rows]).to(self.device), roi)
 
     def _combine(self, clicks, coarse_logits: torch.Tensor, box, refined: torch.Tensor | None) -> torch.Tensor:
         """Refined logits pasted into the coarse (or, after 10 clicks, the previous) logits."""
@@ -158,5 +158,5 @@ class FocalClickPredictor(DeepPredictor):
             result = self.network(self.net.refine, image, points, out["feature"][:1], logits[:1], roi)
             refined = result["instances_refined"]
             # the official predictor's visualisation maps, computed at every click
-            _ = torch.sigmoid(result["instances_coarse"]).numpy() * 255, torch.sigmoid(refined).numpy() * 255
+            _ = torch.sigmoid(result["instances_coarse"]).cpu().numpy() * 255, torch.sigmoid(refined).cpu().numpy() * 255
         return self._combine(clicks, coarse_logits, focus, refined)

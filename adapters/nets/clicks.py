@@ -47,7 +47,8 @@ def squared_distance_maps(points: torch.Tensor, height: int, width: int) -> torc
             if max(y, x) < 0:
                 target.clamp_(max=INVALID_DISTANCE)
                 continue
-            ty, tx = torch.tensor(y, dtype=torch.float32), torch.tensor(x, dtype=torch.float32)
+            ty = torch.tensor(y, dtype=torch.float32, device=points.device)
+            tx = torch.tensor(x, dtype=torch.float32, device=points.device)
             torch.minimum(target, (rows - ty) ** 2 + (cols - tx) ** 2, out=target)
     return out
 

@@ -77,7 +77,8 @@ class MaskCorrection(nn.Module):
         index = (grid[:, :, 0] * w + grid[:, :, 1]).clamp(min=0)
         # distance term: sqrt(d^2) over the full-resolution diagonal, resized to the grid
         dist = torch.where(sq_dist == 1e6, torch.ones_like(sq_dist), sq_dist)
-        diag = torch.sqrt(torch.tensor(sq_dist.shape[-2] ** 2 + sq_dist.shape[-1] ** 2, dtype=torch.float32))
+        diag = torch.sqrt(torch.tensor(sq_dist.shape[-2] ** 2 + sq_dist.shape[-1] ** 2, dtype=torch.float32,
+                                        device=sq_dist.device))
         dist = torch.sqrt(dist) / diag
         if dist.shape[-2:] != (h, w):
             dist = F.interpolate(dist, (h, w), mode="bilinear", align_corners=True)

@@ -16,8 +16,8 @@ import torch
 def _axis_samples(start: torch.Tensor, size: torch.Tensor, bins: int, grid: int) -> torch.Tensor:
     """Sample coordinates along one axis, (bins * grid,) bin-major, in float32 as torchvision."""
     bin_size = size / bins
-    p = torch.arange(bins, dtype=torch.float32)[:, None]
-    i = torch.arange(grid, dtype=torch.float32)[None, :]
+    p = torch.arange(bins, dtype=torch.float32, device=start.device)[:, None]
+    i = torch.arange(grid, dtype=torch.float32, device=start.device)[None, :]
     return (start + p * bin_size + (i + 0.5) * bin_size / grid).reshape(-1)
 
 

@@ -58,7 +58,7 @@ class RITMPredictor(DeepPredictor):
         the old box for the paste-back but crops nothing, as the official transform does."""
         if len(clicks) <= self.skip_clicks or self.zoom_probs is None:
             return None
-        mask = (self.zoom_probs > self.zoom_threshold)[0, 0].numpy()
+        mask = (self.zoom_probs > self.zoom_threshold)[0, 0].cpu().numpy()
         if not mask.any():
             return None
         positives = [(c.y, c.x) for c in clicks if c.is_positive]
@@ -78,7 +78,7 @@ class RITMPredictor(DeepPredictor):
         if box is not None:
             ch, cw = zoom_size(box, self.target)
             rows = [(*to_roi(y, x, box, ch, cw), p, i) for y, x, p, i in rows]
-        return batch_points(rows, width, self.flip)
+        return batch_points(rows, width, self.flip, self.device)
 
     def _unzoom(self, probs: torch.Tensor) -> torch.Tensor:
         """Full-size probabilities: pasted into zeros inside the box once a box exists."""

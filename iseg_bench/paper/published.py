@@ -3,9 +3,10 @@ beside ours.
 
 Table 1: parameters (M), "FLOPs/G" (which are multiply-accumulates: they match fvcore's MAC
 counts) and CPU speed per click (ms) on a 4-core 2 GHz Intel Core i5 laptop, at the input size
-given in the row. Table 2: SBD on a V100 GPU. Table 3: NoC on five benchmarks. Each row names the
-registered variant and click phase it corresponds to here, or none (a method iseg-bench does not
-implement, or a checkpoint it does not register).
+given in the row. Table 2: SBD on a V100 GPU. Table 3: NoC on five benchmarks. Which registered
+variant is measured against which row is declared by the variant (``family.PaperRow``, in its
+family's folder); a row no variant declares is a method iseg-bench does not implement or a checkpoint
+it does not register.
 """
 
 from __future__ import annotations
@@ -20,29 +21,29 @@ class Table1Row:
     params_m: float
     gmacs: float
     ms: float
-    ours: tuple[tuple[str, str], ...] = ()  # (variant, phase) measured here for this row
 
 
 TABLE1: tuple[Table1Row, ...] = (
     Table1Row("CDNet-ResNet34", 384, 23.5, 56.7, 3339),
     Table1Row("f-BRS-ResNet50", 400, 31.4, 84.6, 2373),
-    Table1Row("RITM-hrnet18s", 400, 4.22, 8.96, 634, (("ritm-hrnet18s", "later"),)),
-    Table1Row("RITM-hrnet18", 400, 10.0, 15.4, 1103, (("ritm-hrnet18", "later"),)),
-    Table1Row("RITM-hrnet32", 400, 31.0, 40.4, 1635, (("ritm-hrnet32", "later"),)),
-    Table1Row("FocalClick-hrnet18s", 256, 4.23, 3.82, 358, (("focalclick-hrnet18s-s2", "later"),)),
-    Table1Row("FocalClick-hrnet32", 256, 31.0, 17.1, 728, (("focalclick-hrnet32-s2", "later"),)),
-    Table1Row("FocalClick-SegB0", 256, 3.74, 1.94, 207, (("focalclick-segformer-b0-s2", "later"),)),
-    Table1Row("FocalClick-SegB3", 256, 45.6, 12.9, 805, (("focalclick-segformer-b3-s2", "later"),)),
-    Table1Row("Ours-hrnet18s-FirstClick", 384, 4.33, 9.35, 752, (("emc-hrnet18s", "first"),)),
-    Table1Row("Ours-hrnet18-FirstClick", 384, 10.3, 15.3, 1237, (("emc-hrnet18", "first"),)),
-    Table1Row("Ours-hrnet32-FirstClick", 384, 31.2, 40.5, 1745, (("emc-hrnet32", "first"),)),
-    Table1Row("Ours-SegB0-FirstClick", 384, 3.84, 5.38, 528, (("emc-segformer-b0", "first"),)),
-    Table1Row("Ours-SegB3-FirstClick", 384, 45.9, 32.3, 2006, (("emc-segformer-b3", "first"),)),
-    Table1Row("Ours-MaskCorrection-C64", 384, 0.11, 1.09, 183, (("emc-hrnet18s", "later"), ("emc-segformer-b0", "later"))),
-    Table1Row("Ours-MaskCorrection-C96", 384, 0.22, 2.25, 280,
-              (("emc-hrnet18", "later"), ("emc-hrnet32", "later"), ("emc-segformer-b3", "later"))),
+    Table1Row("RITM-hrnet18s", 400, 4.22, 8.96, 634),
+    Table1Row("RITM-hrnet18", 400, 10.0, 15.4, 1103),
+    Table1Row("RITM-hrnet32", 400, 31.0, 40.4, 1635),
+    Table1Row("FocalClick-hrnet18s", 256, 4.23, 3.82, 358),
+    Table1Row("FocalClick-hrnet32", 256, 31.0, 17.1, 728),
+    Table1Row("FocalClick-SegB0", 256, 3.74, 1.94, 207),
+    Table1Row("FocalClick-SegB3", 256, 45.6, 12.9, 805),
+    Table1Row("Ours-hrnet18s-FirstClick", 384, 4.33, 9.35, 752),
+    Table1Row("Ours-hrnet18-FirstClick", 384, 10.3, 15.3, 1237),
+    Table1Row("Ours-hrnet32-FirstClick", 384, 31.2, 40.5, 1745),
+    Table1Row("Ours-SegB0-FirstClick", 384, 3.84, 5.38, 528),
+    Table1Row("Ours-SegB3-FirstClick", 384, 45.9, 32.3, 2006),
+    Table1Row("Ours-MaskCorrection-C64", 384, 0.11, 1.09, 183),
+    Table1Row("Ours-MaskCorrection-C96", 384, 0.22, 2.25, 280),
 )
 TABLE1_REFERENCE = "RITM-hrnet18s"  # the row every time is divided by
+SUBJECT_FAMILY = "emc"  # the paper's own method
+RATIO_REFERENCES = ("RITM-hrnet18s", "FocalClick-SegB0")  # the rows its headline later-click ratios divide by
 NOT_IMPLEMENTED = "not implemented in iseg-bench"
 
 # Why a figure of ours differs from the paper's by more than 5 %, where the reason is established:
@@ -91,16 +92,16 @@ def table1_reason(row: str, column: str, implementation: str, variant: str) -> s
 UNEXPLAINED_RATIO = ("not established: the paper's machine (a 4-core 2 GHz Core i5 laptop), library versions and "
                      "timing method are not published")
 
-# Table 2 (SBD, V100 GPU): NoC@90, Time@90 (min), NoC@95, Time@95 (min)
-TABLE2: dict[str, tuple[str, tuple[float, float, float, float]]] = {
-    "focalclick-hrnet18s-s2": ("FocalClick-hrnet18s", (6.79, 34, 12.78, 62)),
-    "focalclick-hrnet32-s2": ("FocalClick-hrnet32", (6.51, 49, 12.50, 85)),
-    "focalclick-segformer-b0-s2": ("FocalClick-SegB0", (6.86, 23, 12.73, 39)),
-    "focalclick-segformer-b3-s2": ("FocalClick-SegB3", (5.59, 34, 11.55, 63)),
-    "emc-hrnet18s": ("Ours-hrnet18s", (6.16, 19, 12.47, 30)),
-    "emc-hrnet32": ("Ours-hrnet32", (5.65, 21, 11.90, 32)),
-    "emc-segformer-b0": ("Ours-SegB0", (6.21, 16, 12.45, 27)),
-    "emc-segformer-b3": ("Ours-SegB3", (5.57, 20, 11.65, 29)),
+# Table 2 (SBD, V100 GPU): row -> NoC@90, Time@90 (min), NoC@95, Time@95 (min)
+TABLE2: dict[str, tuple[float, float, float, float]] = {
+    "FocalClick-hrnet18s": (6.79, 34, 12.78, 62),
+    "FocalClick-hrnet32": (6.51, 49, 12.50, 85),
+    "FocalClick-SegB0": (6.86, 23, 12.73, 39),
+    "FocalClick-SegB3": (5.59, 34, 11.55, 63),
+    "Ours-hrnet18s": (6.16, 19, 12.47, 30),
+    "Ours-hrnet32": (5.65, 21, 11.90, 32),
+    "Ours-SegB0": (6.21, 16, 12.45, 27),
+    "Ours-SegB3": (5.57, 20, 11.65, 29),
 }
 
 TABLE3_COLUMNS = ("GrabCut@85", "GrabCut@90", "Berkeley@90", "SBD@85", "SBD@90", "DAVIS@85", "DAVIS@90",
@@ -112,8 +113,7 @@ class Table3Row:
     row: str
     train: str  # "SBD" or "C+L" (COCO + LVIS)
     values: tuple[float | None, ...]  # in TABLE3_COLUMNS order; None where the paper prints "-"
-    ours: str | None = None  # the registered variant (its official C+L checkpoint), if any
-    note: str = ""  # why there is none (default: not implemented)
+    note: str = ""  # why no variant is measured against it (default: not implemented)
 
 
 SBD_TRAINED = "SBD-trained checkpoint not registered (iseg-bench registers the C+L ones)"
@@ -126,20 +126,18 @@ TABLE3: tuple[Table3Row, ...] = (
     Table3Row("Ours-hrnet18s", "SBD", (1.82, 1.92, 3.26, 3.58, 5.79, 5.23, 6.88, 2.47), note=SBD_TRAINED),
     Table3Row("Ours-hrnet18", "SBD", (1.74, 1.84, 3.03, 3.38, 5.51, 5.05, 6.71, 2.37), note=SBD_TRAINED),
     Table3Row("TransClick-segformerB4", "C+L", (1.52, 1.60, 1.60, 3.44, 5.63, 3.68, 5.06, 2.08)),
-    Table3Row("FocalClick-segformerB0", "C+L", (1.40, 1.66, 2.27, 4.56, 6.86, 4.04, 5.49, 2.97),
-              "focalclick-segformer-b0-s2"),
-    Table3Row("Ours-segformerB0", "C+L", (1.56, 1.64, 2.40, 3.95, 6.21, 4.48, 5.53, 2.65), "emc-segformer-b0"),
-    Table3Row("FocalClick-segformerB3", "C+L", (1.44, 1.50, 1.92, 3.53, 5.59, 3.61, 4.90, 2.46),
-              "focalclick-segformer-b3-s2"),
-    Table3Row("Ours-segformerB3", "C+L", (1.42, 1.48, 2.35, 3.44, 5.57, 4.49, 5.69, 2.23), "emc-segformer-b3"),
-    Table3Row("RITM-hrnet18s", "C+L", (1.54, 1.68, 2.60, 4.04, 6.48, 4.70, 5.98, 2.57), "ritm-hrnet18s"),
-    Table3Row("FocalClick-hrnet18s", "C+L", (1.48, 1.62, 2.66, 4.43, 6.79, 3.90, 5.25, 2.93), "focalclick-hrnet18s-s2"),
-    Table3Row("Ours-hrnet18s", "C+L", (1.40, 1.52, 2.68, 3.86, 6.16, 4.42, 5.66, 2.37), "emc-hrnet18s"),
-    Table3Row("RITM-hrnet18", "C+L", (1.42, 1.54, 2.26, 3.80, 6.06, 4.36, 5.74, 2.28), "ritm-hrnet18"),
+    Table3Row("FocalClick-segformerB0", "C+L", (1.40, 1.66, 2.27, 4.56, 6.86, 4.04, 5.49, 2.97)),
+    Table3Row("Ours-segformerB0", "C+L", (1.56, 1.64, 2.40, 3.95, 6.21, 4.48, 5.53, 2.65)),
+    Table3Row("FocalClick-segformerB3", "C+L", (1.44, 1.50, 1.92, 3.53, 5.59, 3.61, 4.90, 2.46)),
+    Table3Row("Ours-segformerB3", "C+L", (1.42, 1.48, 2.35, 3.44, 5.57, 4.49, 5.69, 2.23)),
+    Table3Row("RITM-hrnet18s", "C+L", (1.54, 1.68, 2.60, 4.04, 6.48, 4.70, 5.98, 2.57)),
+    Table3Row("FocalClick-hrnet18s", "C+L", (1.48, 1.62, 2.66, 4.43, 6.79, 3.90, 5.25, 2.93)),
+    Table3Row("Ours-hrnet18s", "C+L", (1.40, 1.52, 2.68, 3.86, 6.16, 4.42, 5.66, 2.37)),
+    Table3Row("RITM-hrnet18", "C+L", (1.42, 1.54, 2.26, 3.80, 6.06, 4.36, 5.74, 2.28)),
     Table3Row("EdgeFlow-hrnet18", "C+L", (1.60, 1.72, 2.40, None, None, 4.54, 5.77, 2.50)),
-    Table3Row("Ours-hrnet18", "C+L", (1.38, 1.50, 2.30, 3.69, 5.93, 4.34, 5.59, 2.37), "emc-hrnet18"),
-    Table3Row("RITM-hrnet32", "C+L", (1.46, 1.56, 2.10, 3.59, 5.71, 4.11, 5.34, 2.57), "ritm-hrnet32"),
-    Table3Row("FocalClick-hrnet32", "C+L", (1.64, 1.80, 2.36, 4.24, 6.51, 4.01, 5.39, 2.80), "focalclick-hrnet32-s2"),
+    Table3Row("Ours-hrnet18", "C+L", (1.38, 1.50, 2.30, 3.69, 5.93, 4.34, 5.59, 2.37)),
+    Table3Row("RITM-hrnet32", "C+L", (1.46, 1.56, 2.10, 3.59, 5.71, 4.11, 5.34, 2.57)),
+    Table3Row("FocalClick-hrnet32", "C+L", (1.64, 1.80, 2.36, 4.24, 6.51, 4.01, 5.39, 2.80)),
     Table3Row("PseudoClick-hrnet32", "C+L", (None, 1.50, 2.08, None, 5.68, 4.09, 5.27, 1.94)),
-    Table3Row("Ours-hrnet32", "C+L", (1.30, 1.42, 2.35, 3.55, 5.65, 4.29, 5.33, 2.22), "emc-hrnet32"),
+    Table3Row("Ours-hrnet32", "C+L", (1.30, 1.42, 2.35, 3.55, 5.65, 4.29, 5.33, 2.22)),
 )

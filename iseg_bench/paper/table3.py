@@ -1,0 +1,67 @@
+"""The paper's Table 3 (NoC@85/90 on five benchmarks), every row, ours from ``run`` records."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tabulate import tabulate
+
+from iseg_bench.efficiency_tables import DASH, num, weights_line
+from iseg_bench.summary import ResultRow
+from iseg_bench.tables import latex_table
+
+from . import mapping, published
+
+TABLE3_DATASETS = ("GrabCut", "Berkeley", "SBD", "DAVIS", "PascalVOC")
+
+def paper_table3_rows(results_rows: Sequence[ResultRow]) -> tuple[list[str], list[list[str]]]:
+    headers = ["Paper row", "Train data", "Ours"] + [f"{c} (ours / paper)" for c in published.TABLE3_COLUMNS]
+    by_method: dict[str, dict[str, ResultRow]] = {}
+    for r in results_rows:
+        by_method.setdefault(r.method, {})[r.dataset] = r
+    body = []
+
+    def ours_cells(results: dict[str, ResultRow]) -> list[str]:
+        """Ours in the paper's column order."""
+        cells = []
+        for column in published.TABLE3_COLUMNS:
+            dataset, threshold = column.split("@")
+            r = results.get(dataset)
+            cells.append(num(r.noc.get(threshold)) if r else DASH)
+        return cells
+
+    for paper in published.TABLE3:
+        values = [num(v) for v in paper.values]
+        methods = [v for v, _ in mapping.measured(3, paper.row, paper.train)]
+        if not methods:
+            body.append([paper.row, paper.train, paper.note or published.NOT_IMPLEMENTED] + [f"– / {v}" for v in values])
+        for method in methods:
+            results = by_method.get(method, {})
+            name = next(iter(results.values())).label if results else f"{method}: not run"
+            body.append([paper.row, paper.train, name] + [f"{o} / {v}" for o, v in zip(ours_cells(results), values)])
+    used = mapping.declared(3)
+    for method, results in by_method.items():
+        if method not in used:
+            body.append([mapping.NOT_IN_PAPER, DASH, next(iter(results.values())).label]
+                        + [f"{o} / –" for o in ours_cells(results)])
+    return headers, body
+
+
+def _table3_notes(rows: Sequence[ResultRow], protocol) -> list[str]:
+    run = sorted({r.dataset for r in rows})
+    missing = [d for d in TABLE3_DATASETS if d not in run]
+    return ["Every row of the paper's Table 3 (NoC, clicks; lower is better). Ours: NoC@85/90 measured here on "
+            + (", ".join(run) or "no dataset") + (f"; not run here: {', '.join(missing)}" if missing else "") + ".",
+            protocol.summary() + ".",
+            weights_line([(r.label, r.status) for r in rows])]
+
+
+def paper_table3_markdown(rows: Sequence[ResultRow], protocol) -> str:
+    headers, body = paper_table3_rows(rows)
+    return (tabulate(body, headers=headers, tablefmt="pipe", disable_numparse=True) + "\n\n"
+            + "\n".join("> " + n for n in _table3_notes(rows, protocol)) + "\n")
+
+
+def paper_table3_latex(rows: Sequence[ResultRow], protocol) -> str:
+    headers, body = paper_table3_rows(rows)
+    return latex_table(headers, body, _table3_notes(rows, protocol))
