@@ -288,7 +288,7 @@ def click_rows(clicks: Sequence[Click], scale_y: float = 1.0, scale_x: float = 1
 def batch_points(rows, width: int, flip: bool, device: torch.device) -> torch.Tensor:
     """Points of the rows, plus their mirror image (x' = W - x - 1) when flip TTA doubles the batch."""
     lists = [rows] + ([[(y, width - x - 1, p, i) for y, x, p, i in rows]] if flip else [])
-    return points_tensor(lists).to(device)
+    return points_tensor(lists, device=device)
 
 
 def with_flip(x: torch.Tensor, flip: bool) -> torch.Tensor:

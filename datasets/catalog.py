@@ -1,7 +1,8 @@
 """Dataset names, where their files are looked for, and how a command-line spec opens one.
 
 A spec is ``NAME`` (the folder ``<data root>/NAME``), ``NAME=PATH`` (a known layout at an explicit
-path) or ``custom:PATH`` (your own images/masks folder). The data root is ``--data-root`` or the
+path), ``custom:PATH`` (your own images/masks folder) or ``package.module:Class`` (a Dataset class
+registered nowhere). Installed packages add datasets through the ``iseg_bench.datasets`` entry point. The data root is ``--data-root`` or the
 environment variable ``ISEG_BENCH_DATA``.
 """
 
@@ -19,7 +20,7 @@ from .sample import DatasetError
 DATA_ROOT_ENV = "ISEG_BENCH_DATA"
 DEFAULT_DATASET = "Synthetic"
 
-DATASETS: Registry[type] = Registry("dataset")
+DATASETS: Registry[type] = Registry("dataset", import_paths=True)
 DATASETS.register("Synthetic", "iseg_bench.datasets.synthetic:SyntheticDataset",
                   "embedded default: 30 generated scenes, no files needed", aliases=["default"])
 DATASETS.register("GrabCut", "iseg_bench.datasets.paired:GrabCutDataset", "50 images, 1 object each")

@@ -22,3 +22,41 @@ def test_python_api_example_runs():
         exec(compile(marked_block("test: python api"), "README.md", "exec"), {})
     clicks, _, ious = out.getvalue().partition("clicks; IoU after each:")
     assert 1 <= int(clicks) <= 20 and ious.strip().startswith("[")
+
+
+def readme_files_and_commands() -> tuple[dict[str, str], list[str]]:
+    """The README's example files (``<!-- test: file NAME -->``) and commands (``<!-- test: command -->``)."""
+    text = README.read_text()
+    files = dict(re.findall(r"<!-- test: file (\S+) -->\s*```python\n(.*?)```", text, re.S))
+    commands = [c.strip() for c in re.findall(r"<!-- test: command -->\s*```bash\n(.*?)```", text, re.S)]
+    return files, commands
+
+
+def test_add_a_method_and_add_a_dataset_examples_run(tmp_path):
+    """The README's own method and dataset files, run by the README's own commands."""
+    import json
+    import os
+    import shlex
+    import subprocess
+    import sys
+
+    files, commands = readme_files_and_commands()
+    assert set(files) == {"my_method.py", "my_dataset.py"} and len(commands) == 2
+    for name, code in files.items():
+        (tmp_path / name).write_text(code)
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    for command in commands:
+        args = shlex.split(command)
+        assert args[0] == "iseg-bench"
+        proc = subprocess.run([sys.executable, "-m", "iseg_bench.cli", *args[1:], "--no-progress"],
+                              capture_output=True, text=True, cwd=tmp_path, env=env)
+        assert proc.returncode == 0, f"{command}: {proc.stderr}"
+    records = [json.loads(line) for f in (tmp_path / "results-mine" / "records").rglob("*.jsonl")
+               for line in f.read_text().splitlines()]
+    by = {(r["method"], r["dataset"]) for r in records}
+    assert {("colour-seeds", "Synthetic"), ("watershed", "Synthetic"), ("grabcut", "MyDiscs"),
+            ("disk", "MyDiscs")} == by
+    mine = [r for r in records if r["method"] == "colour-seeds"]
+    assert len(mine) == 5 and all(r["status"] == "ok" for r in mine)
+    discs = [r for r in records if r["dataset"] == "MyDiscs" and r["method"] == "grabcut"]
+    assert len(discs) == 8 and max(r["ious"][-1] for r in discs) > 0.85

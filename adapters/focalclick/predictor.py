@@ -115,7 +115,7 @@ class FocalClickPredictor(DeepPredictor):
         image = resize(self.image[:, :, y1:y2, x1:x2], (s, s))
         rows = [(*point_in_box(c.y, c.x, box, s), c.is_positive, 0) for c in clicks]
         roi = torch.tensor([[0.0, fx1, fy1, fx2, fy2]], dtype=torch.float32, device=self.device)
-        return box, (self.layout(image), points_tensor([rows]).to(self.device), roi)
+        return box, (self.layout(image), points_tensor([rows], device=self.device), roi)
 
     def _combine(self, clicks, coarse_logits: torch.Tensor, box, refined: torch.Tensor | None) -> torch.Tensor:
         """Refined logits pasted into the coarse (or, after 10 clicks, the previous) logits."""

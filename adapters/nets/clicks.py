@@ -16,8 +16,8 @@ INVALID_DISTANCE = 1e6
 
 
 def points_tensor(click_lists: Sequence[Sequence[tuple[float, float, bool, int]]],
-                  limit: int | None = None) -> torch.Tensor:
-    """``[B, 2N, 3]`` float32 from per-batch lists of ``(y, x, is_positive, index)``."""
+                  limit: int | None = None, device: torch.device | str = "cpu") -> torch.Tensor:
+    """``[B, 2N, 3]`` float32 on ``device`` from per-batch lists of ``(y, x, is_positive, index)``."""
     lists = [list(c)[:limit] if limit else list(c) for c in click_lists]
     n = max([sum(p for _, _, p, _ in c) for c in lists] + [sum(not p for _, _, p, _ in c) for c in lists])
     n = max(1, min(n, limit) if limit else n)
@@ -26,7 +26,7 @@ def points_tensor(click_lists: Sequence[Sequence[tuple[float, float, bool, int]]
         pos = [(y, x, i) for y, x, p, i in clicks if p]
         neg = [(y, x, i) for y, x, p, i in clicks if not p]
         rows.append(pos + [PAD] * (n - len(pos)) + neg + [PAD] * (n - len(neg)))
-    return torch.tensor(rows, dtype=torch.float32)
+    return torch.tensor(rows, dtype=torch.float32, device=device)
 
 
 def squared_distance_maps(points: torch.Tensor, height: int, width: int) -> torch.Tensor:
