@@ -91,7 +91,8 @@ def load_predictor(name: str, weights: str | Path | None = None, implementation:
         kwargs["weights"] = weights
     if implementation is not None and cls.implementations:
         if implementation not in cls.implementations:
-            raise ValueError(f"{name} offers the implementations {', '.join(cls.implementations)}, not {implementation!r}")
+            raise ValueError(f"{name} offers the implementations {', '.join(cls.implementations)}, "
+                             f"not {implementation!r}")
         kwargs["implementation"] = implementation
     if device.split(":", 1)[0] in cls.devices and cls.devices != ("cpu",):
         kwargs["device"] = device

@@ -35,9 +35,9 @@ from iseg_bench.predictor import IMPLEMENTATIONS, CostPhase, MethodInfo, Predict
 from iseg_bench.protocol import Protocol
 from iseg_bench.steering import Surrogate
 
+from .family import Variant
 from .nets.clicks import points_tensor
 from .nets.layers import set_engineered
-from .family import Variant
 from .weights import OFFICIAL, WeightsError, checkpoint_origin, find_weights, load_into, read_state_dict, seeded_init
 
 ENGINEERED, OFFICIAL_ARITHMETIC = IMPLEMENTATIONS
@@ -280,7 +280,8 @@ def synthetic_frame(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
     return image, gt
 
 
-def click_rows(clicks: Sequence[Click], scale_y: float = 1.0, scale_x: float = 1.0) -> list[tuple[float, float, bool, int]]:
+def click_rows(clicks: Sequence[Click], scale_y: float = 1.0,
+               scale_x: float = 1.0) -> list[tuple[float, float, bool, int]]:
     """Clicks as ``(y, x, positive, index)`` rows, scaled."""
     return [(c.y * scale_y, c.x * scale_x, c.is_positive, c.index) for c in clicks]
 

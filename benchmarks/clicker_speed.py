@@ -17,11 +17,11 @@ import time
 
 import cv2
 import numpy as np
+from report_files import REPO, write_report
 
 from iseg_bench.adapters import load_predictor
 from iseg_bench.clicker import RobotClicker
 from iseg_bench.datasets import open_dataset
-from report_files import REPO, write_report
 
 H, W = 480, 854
 
@@ -31,7 +31,10 @@ def full_image_click(gt: np.ndarray, pred: np.ndarray, not_clicked: np.ndarray) 
     obj, valid = gt == 1, gt != -1
     fn = obj & ~pred & valid
     fp = ~obj & pred & valid
-    pad = lambda m: np.pad(m, 1).astype(np.uint8)
+
+    def pad(m):
+        return np.pad(m, 1).astype(np.uint8)
+
     dfn = cv2.distanceTransform(pad(fn), cv2.DIST_L2, 0)[1:-1, 1:-1] * not_clicked
     dfp = cv2.distanceTransform(pad(fp), cv2.DIST_L2, 0)[1:-1, 1:-1] * not_clicked
     positive = dfn.max() > dfp.max()
@@ -83,7 +86,8 @@ def time_clicks(data_root: str | None) -> tuple[dict[str, list[float]], dict[str
 def markdown(r: dict) -> str:
     """The results as a short Markdown section; every number names its unit."""
     rules = "\n".join(f"| {k} | {v['median']:.3f} | {v['p90']:.3f} |" for k, v in r["ms_per_click"].items())
-    sets = "\n".join(f"| {name} | {v['median']:.3f} | {v['clicks']} |" for name, v in r["bbox_ms_per_click_by_set"].items())
+    sets = "\n".join(f"| {name} | {v['median']:.3f} | {v['clicks']} |"
+                     for name, v in r["bbox_ms_per_click_by_set"].items())
     return (f"{r['clicks_timed']} clicks timed on {r['height']}x{r['width']} pixel frames; both rules placed identical "
             f"clicks (checked at every click).\n\n"
             f"| rule | median (ms/click) | p90 (ms/click) |\n|---|---|---|\n{rules}\n\n"
@@ -97,7 +101,8 @@ def main() -> None:
     ap.add_argument("--out", default=str(REPO / "reports" / "efficiency"), help="folder for clicker_speed.json/.md")
     args = ap.parse_args()
     times, per_set = time_clicks(args.data_root)
-    ms = {k: {"median": statistics.median(v) * 1000, "p90": float(np.percentile(v, 90)) * 1000} for k, v in times.items()}
+    ms = {k: {"median": statistics.median(v) * 1000, "p90": float(np.percentile(v, 90)) * 1000}
+          for k, v in times.items()}
     results = {
         "height": H, "width": W, "data_root": args.data_root, "clicks_timed": len(times["bbox"]),
         "identical_clicks": True,  # time_clicks stops the script otherwise

@@ -3,8 +3,9 @@
 ../shared/golden holds, for RITM hrnet18s, EMC-Click hrnet18s and FocalClick SegFormer-B0 S2, seeded
 weights, inputs, the official predictor's sequence of network calls and the tensors the official code
 returned. This script loads those weights into our networks, makes the official calls
-(``iseg_bench.adapters.golden``, the same module tests/test_nets.py compares through), and reports for every compared tensor the max absolute error and the max
-absolute error relative to the reference's largest magnitude, beside the tolerance the tests enforce.
+(``iseg_bench.adapters.golden``, the same module tests/test_nets.py compares through), and reports
+for every compared tensor the max absolute error and the max absolute error relative to the
+reference's largest magnitude, beside the tolerance the tests enforce.
 Exits 1 when a tensor is outside the tolerance; skips (exit 0, nothing written) without the golden folder.
 
     python benchmarks/golden_agreement.py [--golden ../shared/golden] [--out reports/faithfulness]
@@ -17,16 +18,19 @@ import sys
 from pathlib import Path
 
 import torch
-
-from iseg_bench.adapters.golden import GOLDEN_MODELS, MAX_ABS_TOLERANCE, golden_outputs, load_golden
-from iseg_bench.adapters import VARIANTS
 from report_files import REPO, write_report
+
+from iseg_bench.adapters import VARIANTS
+from iseg_bench.adapters.golden import GOLDEN_MODELS, MAX_ABS_TOLERANCE, golden_outputs, load_golden
+
 
 def compare(mine: torch.Tensor, reference: torch.Tensor, float64_spread: float | None) -> dict:
     """Max abs error, that error over the reference's max abs value, and whether it is within the tests' tolerance."""
-    row = {"shape": list(reference.shape), "our_shape": list(mine.shape), "official_float64_maxabs_diff": float64_spread}
+    row = {"shape": list(reference.shape), "our_shape": list(mine.shape),
+           "official_float64_maxabs_diff": float64_spread}
     if mine.shape != reference.shape:
-        return {**row, "max_abs_error": None, "max_abs_reference": None, "relative_error": None, "within_tolerance": False}
+        return {**row, "max_abs_error": None, "max_abs_reference": None, "relative_error": None,
+                "within_tolerance": False}
     err = (mine - reference).abs().max().item()
     ref = reference.abs().max().item()
     return {**row, "max_abs_error": err, "max_abs_reference": ref, "relative_error": err / max(ref, 1e-12),
@@ -63,8 +67,8 @@ def markdown(r: dict) -> str:
     return (f"Golden folder: `{r['golden']}`. Errors are absolute differences in each tensor's own units "
             f"(as the network returns it); relative error = max abs error / max abs reference value "
             f"(dimensionless). The test suite allows a max abs error of {r['tolerance_max_abs']:g} "
-            f"(tests/test_nets.py through `iseg_bench.adapters.golden`). The float64 column is how far the official code's own float32 "
-            f"result is from the same computation in float64, for scale.\n\n"
+            f"(tests/test_nets.py through `iseg_bench.adapters.golden`). The float64 column is how far the "
+            f"official code's own float32 result is from the same computation in float64, for scale.\n\n"
             f"| golden model | output | shape | max abs error | max abs reference | relative error | "
             f"official float32 vs float64, max abs | within {r['tolerance_max_abs']:g} |\n"
             f"|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
@@ -75,7 +79,8 @@ def markdown(r: dict) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--golden", default=str(REPO.parent / "shared" / "golden"), help="folder of the *.golden.pt files")
-    ap.add_argument("--out", default=str(REPO / "reports" / "faithfulness"), help="folder for golden_agreement.json/.md")
+    ap.add_argument("--out", default=str(REPO / "reports" / "faithfulness"),
+                    help="folder for golden_agreement.json/.md")
     args = ap.parse_args()
     golden = Path(args.golden)
     if not golden.is_dir():
@@ -97,7 +102,8 @@ def main() -> None:
     for stem, m in models.items():
         print(f"{stem} ({m['variant']}):")
         for key, o in m["outputs"].items():
-            print(f"  {key:26s} max abs error {fmt(o['max_abs_error'])}, max abs reference {fmt(o['max_abs_reference'])}, "
+            print(f"  {key:26s} max abs error {fmt(o['max_abs_error'])}, "
+                  f"max abs reference {fmt(o['max_abs_reference'])}, "
                   f"relative {fmt(o['relative_error'])}  {'ok' if o['within_tolerance'] else 'OUTSIDE'} "
                   f"(tolerance {MAX_ABS_TOLERANCE:g})")
     for name in missing:

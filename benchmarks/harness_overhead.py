@@ -23,6 +23,7 @@ import time
 import cv2
 import numpy as np
 import torch
+from report_files import REPO, write_report
 
 from iseg_bench.adapters import VARIANTS, load_predictor
 from iseg_bench.datasets import open_dataset
@@ -32,7 +33,6 @@ from iseg_bench.protocol import Protocol
 from iseg_bench.records import SampleRecord
 from iseg_bench.steering import Surrogate
 from iseg_bench.store import ResultStore
-from report_files import REPO, write_report
 
 H, W = 480, 854
 TARGET_PCT = 2.0  # overhead must stay below this share of the cheapest deep method's later click

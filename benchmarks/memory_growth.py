@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import psutil
-
 from report_files import REPO, write_report
 
 SAMPLE_EVERY_S = 0.1
@@ -27,7 +26,8 @@ SAMPLE_EVERY_S = 0.1
 
 def count_records(out: Path) -> int:
     """Records written so far: one JSON line per finished sample."""
-    return sum(p.read_bytes().count(b"\n") for p in (out / "records").rglob("*.jsonl")) if (out / "records").exists() else 0
+    return (sum(p.read_bytes().count(b"\n") for p in (out / "records").rglob("*.jsonl"))
+            if (out / "records").exists() else 0)
 
 
 def checkpoints(records: np.ndarray, rss: np.ndarray, total: int) -> list[dict]:

@@ -2,8 +2,8 @@
 
 A spec is ``NAME`` (the folder ``<data root>/NAME``), ``NAME=PATH`` (a known layout at an explicit
 path), ``custom:PATH`` (your own images/masks folder) or ``package.module:Class`` (a Dataset class
-registered nowhere). Installed packages add datasets through the ``iseg_bench.datasets`` entry point. The data root is ``--data-root`` or the
-environment variable ``ISEG_BENCH_DATA``.
+registered nowhere). Installed packages add datasets through the ``iseg_bench.datasets`` entry
+point. The data root is ``--data-root`` or the environment variable ``ISEG_BENCH_DATA``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ DATASETS.register("COCO_MVal", "iseg_bench.datasets.paired:CocoMValDataset", "80
                   aliases=["coco-mval", "cocomval"])
 DATASETS.register("custom", "iseg_bench.datasets.paired:CustomDataset",
                   "your own images/ + masks/ folder: custom:PATH")
-plugins.load_group(plugins.DATASETS_GROUP, lambda ep: DATASETS.register(ep.name, ep.value, "", origin=plugins.origin(ep)))
+plugins.load_group(plugins.DATASETS_GROUP,
+                   lambda ep: DATASETS.register(ep.name, ep.value, "", origin=plugins.origin(ep)))
 
 
 def resolve_data_root(explicit: str | Path | None = None) -> Path | None:

@@ -119,7 +119,8 @@ class PascalVOCDataset(InstanceDataset):
     """VOC 2012 val as ClickSEG/EMC-Click evaluate it: instances are grey levels of SegmentationObject.
 
     The palette PNG is decoded to BGR and converted to grey with OpenCV (index 1 -> 38, 2 -> 75, ...,
-    void -> 220); objects are the distinct grey levels in ascending order (reference/protocol.md §3).
+    void -> 220); objects are the distinct grey levels in ascending order (ClickSEG's
+    isegm/data/datasets/pascalvoc.py, split ``val``).
     """
 
     name = "PascalVOC"

@@ -1,8 +1,9 @@
 """Datasets stored as an image folder and a mask folder paired by file stem.
 
-GrabCut, Berkeley, DAVIS and COCO_MVal (reference/protocol.md §3) and the custom layout. Samples are
-the image files in name order; a mask pairs with the image whose name, up to its first '.', equals
-the mask's stem, as in the reference loaders.
+GrabCut, Berkeley, DAVIS and COCO_MVal (decoded as the official loaders in isegm/data/datasets/ of
+RITM and ClickSEG decode them) and the custom layout. Samples are the image files in name order; a
+mask pairs with the image whose name, up to its first '.', equals the mask's stem, as in the
+reference loaders.
 """
 
 from __future__ import annotations
@@ -13,8 +14,17 @@ from pathlib import Path
 import numpy as np
 
 from .base import FolderDataset
-from .sample import (DatasetError, Sample, SampleError, decode_any_nonzero, decode_channel0_above_128,
-                     decode_custom, decode_grabcut, read_image, read_raw_mask)
+from .sample import (
+    DatasetError,
+    Sample,
+    SampleError,
+    decode_any_nonzero,
+    decode_channel0_above_128,
+    decode_custom,
+    decode_grabcut,
+    read_image,
+    read_raw_mask,
+)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".jp2"}
 

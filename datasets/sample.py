@@ -73,7 +73,7 @@ def read_raw_mask(path: Path) -> np.ndarray:
 
 
 def decode_grabcut(raw_bgr: np.ndarray) -> np.ndarray:
-    """GrabCut/Berkeley rule (reference/protocol.md §3): channel 0; 128 void; >128 or ==1 object."""
+    """GrabCut/Berkeley rule of RITM's isegm/data/datasets/grabcut.py: channel 0; 128 void; >128 or ==1 object."""
     ch = raw_bgr[:, :, 0]
     gt = np.zeros(ch.shape, np.int32)
     gt[(ch > 128) | (ch == 1)] = OBJECT

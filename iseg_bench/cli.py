@@ -1,9 +1,10 @@
 """The ``iseg-bench`` command line.
 
-Exit codes: 0 success; 1 ``regress`` found a change beyond tolerance; 2 bad usage (unknown method, dataset or protocol, bad option, missing data
-folder); 3 the run finished and its results are stored, but some samples failed (data or method
-errors, listed in the report) or a method could not be loaded; 4 the results folder cannot be read
-or written; 5 ``regress`` refused a baseline made under another protocol, dataset copy or weights.
+Exit codes: 0 success; 1 ``regress`` found a change beyond tolerance; 2 bad usage (unknown method,
+dataset or protocol, bad option, missing data folder); 3 the run finished and its results are
+stored, but some samples failed (data or method errors, listed in the report) or a method could not
+be loaded; 4 the results folder cannot be read or written; 5 ``regress`` refused a baseline made
+under another protocol, dataset copy or weights.
 """
 
 from __future__ import annotations
@@ -88,7 +89,8 @@ class _ProgressBar:
 
 def _execute(plan, progress: bool):
     """Run a plan, drawing its progress; usage errors name the option."""
-    from .runner import no_progress, run as run_plan
+    from .runner import no_progress
+    from .runner import run as run_plan
 
     bar = _ProgressBar(plan.executor + ("" if plan.workers == 1 else f", {plan.workers} workers"))
     try:
@@ -155,7 +157,8 @@ def main() -> None:
 @data_root_option
 @weights_option
 @click.option("--executor", type=click.Choice(EXECUTORS.names()), default=None,
-              help="inline (default; measures latency), process (local pool) or ray [default: process when --workers > 1].")
+              help="inline (default; measures latency), process (local pool) or ray "
+                   "[default: process when --workers > 1].")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Parallel workers (processes or Ray actors); parallel runs do not measure latency.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=None,
@@ -328,8 +331,7 @@ def regress(baseline: Path, tolerance: str | None, update: bool, methods: str | 
             protocol_spec: str, limit: int | None, results: Path | None, data_root: Path | None, workers: int,
             device: str) -> None:
     """Re-run a baseline's methods, datasets and protocol and fail on any change beyond tolerance."""
-    from .regress import (BaselineError, IncomparableError, RegressionPlan, Tolerance, changes_table,
-                          run_regression)
+    from .regress import BaselineError, IncomparableError, RegressionPlan, Tolerance, changes_table, run_regression
 
     try:
         tol = Tolerance.parse(tolerance)
@@ -365,8 +367,10 @@ def regress(baseline: Path, tolerance: str | None, update: bool, methods: str | 
 
 @main.command("paper-tables")
 @click.argument("results_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("results"))
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports/paper"), show_default=True)
-@click.option("--dataset", default=None, help="Dataset of Table 2 and the trade-off plot [default: SBD, else the largest].")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports/paper"),
+              show_default=True)
+@click.option("--dataset", default=None,
+              help="Dataset of Table 2 and the trade-off plot [default: SBD, else the largest].")
 def paper_tables(results_dir: Path, out: Path, dataset: str | None) -> None:
     """Render the analogues of the paper's Tables 1-3 and the efficiency plots from stored results."""
     from .paper import render_paper_tables
@@ -521,7 +525,8 @@ def list_datasets(data_root: Path | None) -> None:
     """List the known datasets and whether they are found under the data root."""
     from tabulate import tabulate
 
-    from .datasets import DATASETS, resolve_data_root as resolve_root
+    from .datasets import DATASETS
+    from .datasets import resolve_data_root as resolve_root
 
     root = resolve_root(data_root)
     rows = []

@@ -1,10 +1,11 @@
 """The simulated user: where the next click goes, given the ground truth and the current mask.
 
-``RobotClicker`` reproduces the robot of the field's reference evaluation code exactly
-(reference/protocol.md §1.2): the click goes to the error pixel farthest from any non-error pixel
-(exact Euclidean distance transform, one pixel of zero padding so the image border counts as a
-boundary, void pixels excluded), on the false-negative side only if its maximum is strictly larger
-(ties go negative), at the first maximum in row-major order, never on a pixel clicked before.
+``RobotClicker`` reproduces the robot of the field's reference evaluation code exactly (RITM's
+isegm/inference/clicker.py, ``Clicker._get_next_click``): the click goes to the error pixel
+farthest from any non-error pixel (exact Euclidean distance transform, one pixel of zero padding so
+the image border counts as a boundary, void pixels excluded), on the false-negative side only if
+its maximum is strictly larger (ties go negative), at the first maximum in row-major order, never
+on a pixel clicked before.
 """
 
 from __future__ import annotations

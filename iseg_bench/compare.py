@@ -175,7 +175,8 @@ def render(comparisons: Sequence[Comparison], settings: CompareSettings, methods
     return table + "\n\n" + "\n".join(f"> {n}" for n in notes) + "\n"
 
 
-def load(results_dir: str | Path, protocol_ref: str | None) -> tuple[list[SampleRecord], Protocol, dict[str, MethodInfo]]:
+def load(results_dir: str | Path,
+         protocol_ref: str | None) -> tuple[list[SampleRecord], Protocol, dict[str, MethodInfo]]:
     """The stored records, the protocol to compare under and the methods' descriptions (by name).
 
     ``protocol_ref`` (a preset name or a hash prefix) is needed only when the folder holds several.

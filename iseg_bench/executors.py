@@ -25,7 +25,7 @@ from typing import Protocol
 from .device import spread
 from .records import SampleRecord
 from .registry import Registry
-from .work import Task, WorkSpec, Workbench, failed, overdue
+from .work import Task, Workbench, WorkSpec, failed, overdue
 
 
 @dataclass(frozen=True)
@@ -236,9 +236,11 @@ class ProcessExecutor:
 
 
 EXECUTORS: Registry[type] = Registry("executor")
-EXECUTORS.register("inline", "iseg_bench.executors:InlineExecutor", "this process, one sample at a time; measures latency")
+EXECUTORS.register("inline", "iseg_bench.executors:InlineExecutor",
+                   "this process, one sample at a time; measures latency")
 EXECUTORS.register("process", "iseg_bench.executors:ProcessExecutor", "a pool of local worker processes")
-EXECUTORS.register("ray", "iseg_bench.ray_executor:RayExecutor", "Ray actors, one method each (pip install 'iseg-bench[ray]')")
+EXECUTORS.register("ray", "iseg_bench.ray_executor:RayExecutor",
+                   "Ray actors, one method each (pip install 'iseg-bench[ray]')")
 
 
 def make_executor(kind: str, spec: WorkSpec, options: ExecutorOptions, predictors: dict | None = None) -> Executor:

@@ -1,7 +1,8 @@
 """Accuracy and time metrics as pure functions of per-click IoU traces.
 
 A *trace* is the float32 IoU after each click of one sample, truncated where the sample stopped.
-Conventions follow the reference evaluation code (reference/protocol.md §2.2-2.5):
+Conventions follow the reference evaluation code (RITM's isegm/inference/utils.py: ``get_iou``,
+``compute_noc_metric``):
 
 - IoU ignores void pixels; an empty union gives NaN, which never reaches a threshold.
 - Thresholds are compared in float32 (``float32(0.9) >= 0.9`` holds, as in the reference).

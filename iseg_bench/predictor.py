@@ -17,7 +17,6 @@ import numpy as np
 from .clicker import Click
 from .protocol import Protocol
 
-
 # How a deep method computes (``DeepPredictor``): the first is the default. Same outputs, different cost.
 IMPLEMENTATIONS = ("engineered", "official")
 IMPLEMENTATION_NOTES = {

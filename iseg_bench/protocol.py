@@ -2,8 +2,9 @@
 
 A result is only meaningful together with the protocol that produced it, so the protocol is stored
 with every record (by its hash) and printed beside every table. Presets reproduce the settings each
-paper's evaluation script ships with (reference/protocol.md §2.8); ``neutral`` applies one setting
-to every method.
+paper's evaluation script ships with (the defaults of the official evaluation scripts: RITM's
+scripts/evaluate_model.py, ClickSEG's and EMC-Click's evaluation scripts); ``neutral`` applies one
+setting to every method.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 
 from .executors import ExecutorOptions
 from .records import SampleRecord
-from .work import Task, WorkSpec, Workbench, failed, overdue
+from .work import Task, Workbench, WorkSpec, failed, overdue
 
 
 class _MethodWorker:

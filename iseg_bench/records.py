@@ -23,6 +23,10 @@ STATUSES = (OK, DATA_ERROR, METHOD_ERROR)
 
 FIRST, LATER = "first", "later"
 
+# The record layout: 1 (records without the field) had no ``device``; 2 adds it. A reader refuses a
+# record of a newer format rather than misread it.
+RECORD_FORMAT = 2
+
 
 DEFAULT_IMPLEMENTATION = IMPLEMENTATIONS[0]
 
@@ -54,8 +58,8 @@ class SampleRecord:
     seconds (click 0 includes ``set_image``, whose own time is ``setup_s``; NaN when ``timed`` is
     False, i.e. the sample ran in a parallel executor), ``phases`` ``first`` for click 0 and
     ``later`` after it, ``load`` how busy the machine was meanwhile (``load.LoadReading``, timed
-    samples only), ``device`` where the method computed, ``clicks`` ``[y, x, positive]`` triples (empty for an imported IoU log,
-    which records none).
+    samples only), ``device`` where the method computed, ``clicks`` ``[y, x, positive]`` triples
+    (empty for an imported IoU log, which records none).
     """
 
     method: str
@@ -79,8 +83,12 @@ class SampleRecord:
     load: dict = field(default_factory=dict)  # machine load while the sample ran (load.LoadReading)
     finished: str = ""
     key: str = ""
+    format: int = RECORD_FORMAT
 
     def __post_init__(self) -> None:
+        if self.format > RECORD_FORMAT:
+            raise ValueError(f"record format {self.format} is newer than this iseg-bench reads ({RECORD_FORMAT}): "
+                             "upgrade iseg-bench")
         if self.status not in STATUSES:
             raise ValueError(f"unknown record status {self.status!r}")
         self.implementation = stored_implementation(self.implementation)
@@ -99,7 +107,7 @@ class SampleRecord:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SampleRecord:
         names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        return cls(**{"format": 1, **{k: v for k, v in data.items() if k in names}})
 
     @property
     def evaluated(self) -> bool:

@@ -23,6 +23,8 @@ from typing import IO, Any
 from .files import cut_partial_tail, write_json_atomic
 from .records import SampleRecord, method_key
 
+MANIFEST_FORMAT = 1  # manifests without the field are format 1; a newer one is refused, not misread
+
 
 class StoreError(Exception):
     """The results folder cannot be used (not writable, manifest unreadable)."""
@@ -102,11 +104,15 @@ class ResultStore:
 
     def read_manifest(self) -> dict[str, Any]:
         if not self.manifest_path.exists():
-            return {"protocols": {}, "methods": {}, "datasets": {}, "runs": []}
+            return {"format": MANIFEST_FORMAT, "protocols": {}, "methods": {}, "datasets": {}, "runs": []}
         try:
-            return json.loads(self.manifest_path.read_text())
+            manifest = json.loads(self.manifest_path.read_text())
         except (OSError, ValueError) as exc:
             raise StoreError(f"cannot read {self.manifest_path}: {exc}") from None
+        if manifest.get("format", 1) > MANIFEST_FORMAT:
+            raise StoreError(f"{self.manifest_path} has format {manifest['format']}, newer than this iseg-bench "
+                             f"reads ({MANIFEST_FORMAT}): upgrade iseg-bench")
+        return {"format": MANIFEST_FORMAT, **manifest}
 
     def update_manifest(self, *, protocol: dict | None = None, protocol_hash: str = "",
                         method: dict | None = None, dataset: dict | None = None,
@@ -115,7 +121,8 @@ class ResultStore:
         if protocol is not None:
             manifest["protocols"][protocol_hash] = protocol
         if method is not None:
-            manifest["methods"][method_key(method["name"], method["weights"], method.get("implementation", ""))] = method
+            manifest["methods"][method_key(method["name"], method["weights"],
+                                           method.get("implementation", ""))] = method
         if dataset is not None:
             manifest["datasets"][dataset["fingerprint"]] = dataset
         if run is not None:

@@ -7,8 +7,8 @@ plus NoF); ``detail`` has one row per method and dataset with every metric and i
 from __future__ import annotations
 
 import math
-from datetime import timedelta
 from collections.abc import Sequence
+from datetime import timedelta
 
 import pandas as pd
 from tabulate import tabulate
@@ -151,7 +151,8 @@ REFERENCE_WIDTHS = (13, 11, 9, 9, 9, 9, 9, 7, 9)
 
 
 def reference_text(rows: Sequence[ResultRow], protocol: Protocol) -> str:
-    """The fixed-width table of the reference ``evaluate_model.py`` logs (reference/protocol.md §2.7).
+    """The fixed-width table of the reference ``evaluate_model.py`` logs (as written by ``save_results``
+    in RITM's scripts/evaluate_model.py and ``get_results_table`` in isegm/inference/utils.py).
 
     Same header, widths and number formats, so tools that parse those logs read ours; the first
     column holds the method. SPC and Time are model time (the reference's include data loading).

@@ -85,8 +85,8 @@ def exact_edt(mask: np.ndarray) -> np.ndarray:
 
 
 def reference_next_click(gt: np.ndarray, pred: np.ndarray, not_clicked: np.ndarray) -> tuple[int, int, bool]:
-    """The reference robot's rule on the full image, step by step as reference/protocol.md §1.2 states
-    it, with an exact (brute-force) Euclidean distance transform."""
+    """The reference robot's rule on the full image, step by step as ../shared/reference/protocol.md
+    §1.2 states it, with an exact (brute-force) Euclidean distance transform."""
     obj, valid = gt == 1, gt != -1
     fn = obj & ~pred & valid
     fp = ~obj & pred & valid

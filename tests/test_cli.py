@@ -35,8 +35,8 @@ def test_run_writes_records_tables_plots_and_summary(tmp_path):
     assert r.exit_code == 0, r.output
     assert "Synthetic NoC@85" in r.output and "protocol 'neutral'" in r.output
     report = out / "report"
-    for name in ("table3.md", "table3.tex", "results.md", "results.tex", "results.csv", "per_sample.csv", "summary.json",
-                 "miou_Synthetic.png", "noc.png"):
+    for name in ("table3.md", "table3.tex", "results.md", "results.tex", "results.csv", "per_sample.csv",
+                 "summary.json", "miou_Synthetic.png", "noc.png"):
         assert (report / name).stat().st_size > 0, name
     assert len(ResultStore(out).load()) == 8
     rows = results(out)
@@ -62,7 +62,11 @@ def test_rerun_skips_finished_samples_and_resume_is_bit_identical(tmp_path):
     assert "4 samples evaluated (0 failed), 2 already in" in r.output
     again = invoke("run", "--methods", "watershed", "--limit", "6", "--out", str(resumed))
     assert "0 samples evaluated (0 failed), 6 already in" in again.output
-    strip = lambda rows: [{k: v for k, v in row.items() if k not in ("spc_s", "first_click_s", "later_click_s", "time_s", "load")} for row in rows]
+
+    def strip(rows):
+        return [{k: v for k, v in row.items() if k not in ("spc_s", "first_click_s", "later_click_s", "time_s", "load")}
+                for row in rows]
+
     assert strip(results(full)) == strip(results(resumed))
     assert [r.ious for r in ResultStore(full).load()] == [r.ious for r in ResultStore(resumed).load()]
 
@@ -189,7 +193,7 @@ def test_package_list_covers_every_subpackage():
 
 
 def test_reference_format_text_table(tmp_path):
-    """Case 16 of reference/protocol.md §8: the header and number formats of the reference logs."""
+    """../shared/reference/protocol.md §8 case 16: the header and number formats of the reference logs."""
     out = tmp_path / "res"
     invoke("run", "--methods", "disk", "--limit", "2", "--out", str(out), "--protocol", "ritm")
     lines = (out / "report" / "results_reference_format.txt").read_text().splitlines()

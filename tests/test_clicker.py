@@ -1,4 +1,4 @@
-"""The robot user against every case of reference/protocol.md §8 and against the full-image rule."""
+"""The robot user against ../shared/reference/protocol.md §8 (cases 1-10) and against the full-image rule."""
 
 from __future__ import annotations
 
@@ -190,7 +190,7 @@ def test_crop_equals_full_image_on_a_large_frame():
     robot = RobotClicker(gt)
     not_clicked = np.ones(gt.shape, bool)
     pred = np.zeros(gt.shape, bool)
-    for k in range(8):
+    for _ in range(8):
         expected = reference_next_click(gt, pred, not_clicked)
         click = robot.next_click(pred)
         assert (click.y, click.x, click.is_positive) == expected

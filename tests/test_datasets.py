@@ -1,4 +1,4 @@
-"""Dataset loaders: layouts, exact decoding rules (reference/protocol.md §3, §8 cases 22-24), errors."""
+"""Dataset loaders: layouts, exact decoding rules (../shared/reference/protocol.md §3, §8 cases 22-24), errors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The predictors' geometry against reference/protocol.md §8 (cases 17-20) and the official rules."""
+"""The predictors' geometry against ../shared/reference/protocol.md §8 (cases 17-20) and the official rules."""
 
 from __future__ import annotations
 
@@ -81,5 +81,6 @@ def test_focus_crop_is_clamped_to_the_target_crop():
 
 
 def test_box_and_points_in_the_refiner_frame():
-    assert g.box_in_crop((16, 80, 24, 104), (0, 96, 0, 128), 128) == pytest.approx((16 * 128 / 96, 80 * 128 / 96, 24, 104))
+    assert g.box_in_crop((16, 80, 24, 104), (0, 96, 0, 128), 128) == pytest.approx(
+        (16 * 128 / 96, 80 * 128 / 96, 24, 104))
     assert g.point_in_box(40, 60, (16, 80, 24, 104), 128) == (48.0, 57.6)

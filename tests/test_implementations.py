@@ -50,7 +50,7 @@ def run_both(name: str, state: dict | None, image: np.ndarray, gt: np.ndarray, r
         outputs, templates = [], []
         real_predict = predictor.predict
 
-        def predict(clicks, prev, real=real_predict):
+        def predict(clicks, prev, real=real_predict, outputs=outputs):
             outputs.append(real(clicks, prev))
             return outputs[-1]
 
@@ -59,7 +59,7 @@ def run_both(name: str, state: dict | None, image: np.ndarray, gt: np.ndarray, r
             refiner = predictor.net.refiner
             real_scores = refiner.template_scores
 
-            def scores(*args, real=real_scores):
+            def scores(*args, real=real_scores, templates=templates, refiner=refiner):
                 out = real(*args)
                 templates.append([(s, torch.topk(s, refiner.corr, dim=-1)[1]) for s in out])
                 return out

@@ -1,4 +1,4 @@
-"""Metrics against reference/protocol.md §8 (cases 11-15) and their edge cases."""
+"""Metrics against ../shared/reference/protocol.md §8 (cases 11-15) and their edge cases."""
 
 from __future__ import annotations
 

@@ -10,14 +10,13 @@ from pathlib import Path
 import pytest
 import torch
 
+from iseg_bench.adapters import VARIANTS, golden
 from iseg_bench.adapters.nets.clicks import disk_maps, points_tensor, squared_distance_maps
 from iseg_bench.adapters.nets.roi_align import roi_align
-from iseg_bench.adapters import golden
-from iseg_bench.adapters import VARIANTS
 
 GOLDEN = Path(__file__).resolve().parents[1].parent / "shared" / "golden"
 
-# trainable parameters of the official networks (reference/protocol.md §8 case 25 and golden key lists)
+# trainable parameters of the official networks (../shared/reference/protocol.md §8 case 25 and golden key lists)
 PARAMS = {
     "ritm-hrnet18s": 4_220_047, "ritm-hrnet18": 10_032_019, "ritm-hrnet32": 30_951_363,
     "emc-hrnet18s": 4_322_416, "emc-hrnet18": 10_239_828, "emc-hrnet32": 31_171_460,
@@ -98,7 +97,7 @@ def test_golden_outputs_of_the_official_call_sequence(stem):
         assert (value - reference).abs().max().item() <= golden.MAX_ABS_TOLERANCE, key
 
 
-# --- click encoding (reference/protocol.md §8 cases 10 and 21) ---------------------------------
+# --- click encoding (../shared/reference/protocol.md §8 cases 10 and 21) -----------------------
 
 def test_points_layout_positive_rows_then_negative_rows():
     pts = points_tensor([[(3, 4, True, 0), (7, 7, False, 1), (2, 2, True, 2)]])

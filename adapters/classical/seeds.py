@@ -35,6 +35,7 @@ class ClassicalPredictor(Predictor):
     def describe(self) -> MethodInfo:
         blob = json.dumps(self.settings(), sort_keys=True)
         digest = hashlib.sha256(blob.encode()).hexdigest()[:8]
-        return MethodInfo(name=self.name, family=self.family, weights=f"weight-free:{self.name}-v{self.version}-{digest}",
+        return MethodInfo(name=self.name, family=self.family,
+                          weights=f"weight-free:{self.name}-v{self.version}-{digest}",
                           trained=None, params=0, input_size="native", capabilities=self.capabilities,
                           notes=self.__doc__.strip().splitlines()[0] if self.__doc__ else "")

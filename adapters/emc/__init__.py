@@ -11,7 +11,8 @@ from ..family import Family, PaperRow, Variant, WeightsSpec
 RELEASES = "https://github.com/feiaxyt/EMC-Click/releases"
 
 
-def _variant(backbone: str, channels: int, file: str, size: str, summary: str, short: str, table2: bool = True) -> Variant:
+def _variant(backbone: str, channels: int, file: str, size: str, summary: str, short: str,
+             table2: bool = True) -> Variant:
     """``short``: the backbone as the paper's Table 1 spells it (Table 3 spells SegFormers out)."""
     long = backbone.replace("segformer-b", "segformerB")
     rows = (PaperRow(1, f"Ours-{short}-FirstClick", "first"), PaperRow(1, f"Ours-MaskCorrection-C{channels}", "later"),

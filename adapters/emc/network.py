@@ -4,7 +4,8 @@ mask correction network, with the official module layout.
 ``forward`` is the official contract: a 4-channel tensor (RGB in [0, 1] and the previous
 probability map) and the points tensor of ``nets.clicks.points_tensor``, normalising inside and
 returning every output the official network returns (the official-arithmetic predictor calls it);
-the other methods are the lean steps the engineered predictor calls. ``encode`` runs on the first click, ``correct`` after.
+the other methods are the lean steps the engineered predictor calls. ``encode`` runs on the first
+click, ``correct`` after.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""EMC-Click's predictor (reference/protocol.md §4.4): the whole image with its short side resized to
-384 (576 on DAVIS, sides rounded down to multiples of 4), flip averaging of logits; the base network
-runs once per image, on the first click, and every click runs the mask correction network.
+"""EMC-Click's predictor as its repository ships it (isegm/inference/predictors/clickatt.py,
+``ClickAttPredictor``): the whole image with its short side resized to 384 (576 on DAVIS, sides
+rounded down to multiples of 4), flip averaging of logits; the base network runs once per image, on
+the first click, and every click runs the mask correction network.
 
 Engineered: the image is resized, normalised and mirrored once per image, and the image-only part
 of the correction network (its image branch's RGB channels, the projected backbone feature) is

@@ -1,6 +1,6 @@
-"""FocalClick's predictor as ClickSEG ships it (reference/protocol.md §4.3): target crop 1.4 without
-resizing inside the zoom-in, a 256x256 square segmentor input, the focus crop 1.4 around the last
-click refined at 256, and from the 11th click on only the focus crop changes.
+"""FocalClick's predictor as ClickSEG ships it (isegm/inference/predictors/focalclick.py): target
+crop 1.4 without resizing inside the zoom-in, a 256x256 square segmentor input, the focus crop 1.4
+around the last click refined at 256, and from the 11th click on only the focus crop changes.
 
 Engineered: the image is normalised once per image; the target crop's image channels (resized,
 mirrored) and the segmentor's image-only first stage are kept while the target box stays the same;
@@ -158,5 +158,6 @@ class FocalClickPredictor(DeepPredictor):
             result = self.network(self.net.refine, image, points, out["feature"][:1], logits[:1], roi)
             refined = result["instances_refined"]
             # the official predictor's visualisation maps, computed at every click
-            _ = torch.sigmoid(result["instances_coarse"]).cpu().numpy() * 255, torch.sigmoid(refined).cpu().numpy() * 255
+            _ = (torch.sigmoid(result["instances_coarse"]).cpu().numpy() * 255,
+                 torch.sigmoid(refined).cpu().numpy() * 255)
         return self._combine(clicks, coarse_logits, focus, refined)

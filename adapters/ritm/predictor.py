@@ -1,5 +1,5 @@
 """RITM's predictor: zoom-in ("cvpr" mode), horizontal-flip averaging of logits, previous probabilities
-as input (reference/protocol.md §4.1-4.2).
+as input (RITM's isegm/inference/predictors/base.py and isegm/inference/transforms/).
 
 Engineered: the image is normalised once per image; its crop (resized, mirrored) and the network's
 image-only stem are kept while the zoom-in box stays the same, and only the object logits are
@@ -63,7 +63,8 @@ class RITMPredictor(DeepPredictor):
             return None
         positives = [(c.y, c.x) for c in clicks if c.is_positive]
         current = object_roi(mask, positives, self.expansion, self.min_crop)
-        if self.roi is None or not clicks_inside(self.roi, positives) or bbox_iou(current, self.roi) < self.recompute_iou:
+        if (self.roi is None or not clicks_inside(self.roi, positives)
+                or bbox_iou(current, self.roi) < self.recompute_iou):
             self.roi = current
         return self.roi
 

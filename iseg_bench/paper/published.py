@@ -54,8 +54,8 @@ _CACHED = ("the engineered later click reuses the image-only part of the correct
 _PROJECTION = ("the width of the correction network's feature projection follows the base network ({width} inputs "
                "here; 96 for HRNet-18s, 128 for HRNet-18, 256 for HRNet-32 and SegFormer-B0, 512 for SegFormer-B3)")
 TABLE1_REASONS: tuple[tuple[str, str, str | None, tuple[str, ...] | None, str], ...] = (
-    ("RITM-hrnet18s", "gmacs", None, None, "our later click's zoom-in crop is {input} (the surrogate mask's box and the "
-                                           "positive clicks, x1.4, longer side 400); the paper counts 400x400"),
+    ("RITM-hrnet18s", "gmacs", None, None, "our later click's zoom-in crop is {input} (the surrogate mask's box and "
+                                           "the positive clicks, x1.4, longer side 400); the paper counts 400x400"),
     ("RITM-hrnet18", "gmacs", None, None, "our later click's zoom-in crop is {input} (the surrogate mask's box and the "
                                           "positive clicks, x1.4, longer side 400); the paper counts 400x400"),
     ("RITM-hrnet32", "gmacs", None, None, "our later click's zoom-in crop is {input} (the surrogate mask's box and the "

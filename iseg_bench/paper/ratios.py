@@ -7,11 +7,19 @@ from collections.abc import Sequence
 from tabulate import tabulate
 
 from iseg_bench.bench import label_of
-from iseg_bench.efficiency_tables import (bench_statuses, control_line, implementation_line, load_line,
-                                          machine_line, num, weights_line)
+from iseg_bench.efficiency_tables import (
+    bench_statuses,
+    control_line,
+    implementation_line,
+    load_line,
+    machine_line,
+    num,
+    weights_line,
+)
 
 from . import mapping, published
 from .common import phase, setting
+
 
 def ratio_rows(results: Sequence[dict]) -> list[dict]:
     """Each variant of the paper's method: its later click over the later click of the variants measured
@@ -20,7 +28,7 @@ def ratio_rows(results: Sequence[dict]) -> list[dict]:
     out = []
     keyed = {(r["method"], r["info"].get("implementation", ""), setting(r)): r for r in results}
     references = [v for row in published.RATIO_REFERENCES for v, _ in mapping.measured(1, row)]
-    for (method, impl, where), res in keyed.items():
+    for (_method, impl, where), res in keyed.items():
         if res["info"]["family"] != published.SUBJECT_FAMILY:
             continue
         mine = phase(res, "later")

@@ -8,8 +8,17 @@ from collections.abc import Sequence
 from tabulate import tabulate
 
 from iseg_bench.bench import label_of
-from iseg_bench.efficiency_tables import (DASH, bench_statuses, control_line, implementation_line, load_line,
-                                          machine_line, num, protocol_lines, weights_line)
+from iseg_bench.efficiency_tables import (
+    DASH,
+    bench_statuses,
+    control_line,
+    implementation_line,
+    load_line,
+    machine_line,
+    num,
+    protocol_lines,
+    weights_line,
+)
 from iseg_bench.flops import COUNTING
 from iseg_bench.tables import latex_table
 
@@ -56,7 +65,8 @@ def paper_table1_rows(results: Sequence[dict]) -> list[list[str]]:
     mapped = mapping.declared(1)
     for (method, _impl), res in index.items():  # measured, but no row of the paper names it
         if method not in mapped:
-            body += [_ours(mapping.NOT_IN_PAPER, res, click, [DASH] * 5, reference(res)) for click in ("first", "later")]
+            body += [_ours(mapping.NOT_IN_PAPER, res, click, [DASH] * 5, reference(res))
+                     for click in ("first", "later")]
     return body
 
 

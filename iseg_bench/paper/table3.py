@@ -34,7 +34,8 @@ def paper_table3_rows(results_rows: Sequence[ResultRow]) -> tuple[list[str], lis
         values = [num(v) for v in paper.values]
         methods = [v for v, _ in mapping.measured(3, paper.row, paper.train)]
         if not methods:
-            body.append([paper.row, paper.train, paper.note or published.NOT_IMPLEMENTED] + [f"– / {v}" for v in values])
+            body.append([paper.row, paper.train, paper.note or published.NOT_IMPLEMENTED]
+                        + [f"– / {v}" for v in values])
         for method in methods:
             results = by_method.get(method, {})
             name = next(iter(results.values())).label if results else f"{method}: not run"
