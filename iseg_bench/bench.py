@@ -14,7 +14,8 @@ records how busy the machine was meanwhile. Each process measures
   networks, recorded and replayed), after warm-up: latency, fvcore FLOPs, and the achieved
   GFLOP/s beside this process's measured fp32 matrix-multiply peak.
 
-Results are JSON files in ``<out>/bench/`` with the environment and machine load inside.
+Results are JSON files in ``<out>/bench/`` with the environment and machine load inside. The
+measuring is ``bench_worker.py``, the reading ``bench_results.py``.
 ``run_bench_plan`` is the whole command (checks, one job per method, implementation and protocol,
 the rounds, the efficiency table); the command line only parses its options into a ``BenchPlan``.
 """
@@ -26,49 +27,11 @@ import json
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from .latency import summary, time_calls
-
-BENCH_DIR = "bench"
-
-
-@dataclass(frozen=True)
-class BenchSpec:
-    """One (method, implementation, protocol) benchmark job (also the worker's input, as JSON).
-
-    ``height`` x ``width`` is the synthetic frame of the network phases; ``frame`` (H, W) resizes
-    every benchmark image (None: native size); ``rules`` names the dataset whose published input
-    rules apply (None: each dataset's own), e.g. DAVIS rules on DAVIS-sized frames.
-    """
-
-    method: str
-    height: int = 384
-    width: int = 384
-    threads: int = 2
-    protocol: dict = field(default_factory=dict)
-    implementation: str | None = None
-    datasets: tuple[str, ...] = ()
-    data_root: str | None = None
-    frame: tuple[int, int] | None = None
-    rules: str | None = None
-    limit: int = 5
-    clicks: int = 10
-    warmup: int = 3
-    repeats: int = 10
-    weights: str | None = None
-    count_flops: bool = True
-    device: str = "cpu"
-
-    @classmethod
-    def from_dict(cls, raw: dict) -> BenchSpec:
-        raw = dict(raw, datasets=tuple(raw.get("datasets", ())))
-        if raw.get("frame") is not None:
-            raw["frame"] = tuple(raw["frame"])
-        return cls(**raw)
+from .bench_results import BENCH_DIR
+from .bench_worker import BenchSpec
 
 
 def bench_name(result: dict) -> str:
@@ -82,97 +45,6 @@ def bench_name(result: dict) -> str:
     return (f"{result['method']}.{implementation}.{result['protocol']['name']}-{result['protocol_hash'][:6]}"
             f".{spec['height']}x{spec['width']}{frame}{rules}{on}.json")
 
-
-# --- worker (runs in its own process) -------------------------------------------------------------
-
-def _frame(image: np.ndarray, gt: np.ndarray, frame: tuple[int, int] | None) -> tuple[np.ndarray, np.ndarray]:
-    """The sample resized to ``frame`` (H, W): image bilinear, labels nearest."""
-    if frame is None:
-        return image, gt
-    import cv2
-
-    h, w = frame
-    return (cv2.resize(image, (w, h), interpolation=cv2.INTER_LINEAR),
-            cv2.resize(gt.astype(np.int16), (w, h), interpolation=cv2.INTER_NEAREST).astype(np.int32))
-
-
-def _network_phases(predictor, spec: BenchSpec) -> list[dict]:
-    """Every click phase's network work on the synthetic frame: FLOPs, latency, achieved rate."""
-    import torch
-
-    from .flops import count_macs
-
-    phases = []
-    for phase in predictor.cost_phases(spec.height, spec.width):
-        flops = count_macs(phase.module, phase.inputs).to_dict() if spec.count_flops else None
-        with torch.inference_mode() if phase.inference_mode else torch.no_grad():
-            seconds = time_calls(lambda phase=phase: phase.module(*phase.inputs), spec.warmup, spec.repeats,
-                                 spec.device)
-        phases.append({"phase": phase.phase, "click": phase.click, "parts": phase.parts,
-                       "input_size": list(phase.input_size), "batch": phase.batch, "params": phase.params,
-                       "bn_statistics": phase.statistics, "flops": flops, "latency_s": seconds})
-    return phases
-
-
-def _image_clicks(predictor, protocol, spec: BenchSpec) -> list[dict]:
-    """Whole-click latency per click index on every benchmark image (after one untimed sample)."""
-    from .datasets import open_dataset
-    from .evaluation import evaluate_sample
-    from .steering import is_steered
-
-    click_protocol = protocol.replace(max_clicks=spec.clicks, early_stop="never")
-    steered = is_steered(protocol.untrained_control, predictor)
-    out = []
-    for ds_spec in spec.datasets:
-        ds = open_dataset(ds_spec, spec.data_root)
-        predictor.prepare(protocol, spec.rules or ds.name)
-        count = min(spec.limit, len(ds))
-        samples = []
-        for i in range(count):
-            sample = ds.load(i)
-            samples.append(_frame(sample.image, sample.gt, spec.frame))
-        if spec.warmup and samples:
-            evaluate_sample(predictor, *samples[0], click_protocol)
-        per_click: list[list[float]] = [[] for _ in range(spec.clicks)]
-        errors = []
-        for sid, (image, gt) in zip(ds.ids, samples):
-            outcome = evaluate_sample(predictor, image, gt, click_protocol)
-            if outcome.error:
-                errors.append(f"{sid}: {outcome.error}")
-            for k, seconds in enumerate(outcome.latency_s):
-                per_click[k].append(seconds)
-        out.append({"dataset": ds.name, "fingerprint": ds.fingerprint, "samples": count,
-                    "frame": list(spec.frame) if spec.frame else None, "rules": spec.rules or ds.name,
-                    "steered": steered, "per_click_s": per_click, "errors": errors})
-    return out
-
-
-def run_worker(spec: BenchSpec) -> dict:
-    """Measure one method in this process; returns the JSON-ready result."""
-    import psutil
-
-    from . import environment
-    from .adapters import load_predictor
-    from .latency import matmul_rates
-    from .load import LoadMonitor
-    from .protocol import Protocol
-
-    environment.set_threads(spec.threads)
-    protocol = Protocol.from_dict(spec.protocol) if spec.protocol else Protocol()
-    predictor = load_predictor(spec.method, spec.weights, spec.implementation, spec.device)
-    device = predictor.describe().device  # a method that cannot use the device computes on the CPU
-    with LoadMonitor() as monitor:
-        rates = matmul_rates(device=device)
-        predictor.prepare(protocol, spec.rules or "frame")
-        phases = _network_phases(predictor, spec)
-        clicks = _image_clicks(predictor, protocol, spec)
-    env = environment.capture()  # includes torch's thread settings
-    env["rss_mb"] = round(psutil.Process().memory_info().rss / 2**20, 1)
-    env["matmul_gflops"] = rates
-    env["matmul_peak_gflops"] = rates["peak"]
-    return {"method": predictor.describe().name, "info": predictor.describe().to_dict(),
-            "spec": dataclasses.asdict(spec), "protocol": protocol.to_dict(), "protocol_hash": protocol.hash,
-            "phases": phases, "clicks": clicks, "environment": env, "load": monitor.reading.to_dict(), "rounds": 1}
 
 
 def merge(results: list[dict]) -> dict:
@@ -209,7 +81,7 @@ def _spawn(spec: BenchSpec) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         spec_file, out_file = Path(tmp) / "spec.json", Path(tmp) / "result.json"
         spec_file.write_text(json.dumps(dataclasses.asdict(spec)))
-        proc = subprocess.run([sys.executable, "-m", "iseg_bench.bench", str(spec_file), str(out_file)],
+        proc = subprocess.run([sys.executable, "-m", "iseg_bench.bench_worker", str(spec_file), str(out_file)],
                               capture_output=True, text=True)
         if proc.returncode != 0 or not out_file.exists():
             tail = "\n".join(proc.stderr.strip().splitlines()[-6:])
@@ -345,73 +217,3 @@ def run_bench(specs: list[BenchSpec], out: Path, rounds: int = 1, echo=print) ->
         path.write_text(json.dumps(merged, indent=1))
         results.append(merged)
     return results, list(failures.values())
-
-
-def load_bench(out: Path) -> list[dict]:
-    """Every stored benchmark result of a results folder."""
-    folder = Path(out) / BENCH_DIR
-    return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
-
-
-# --- reading results ------------------------------------------------------------------------------
-
-def image_latencies(result: dict, phase: str) -> list[float]:
-    """Whole-click seconds on the benchmark images: click 1 for "first", every later click for "later"."""
-    out: list[float] = []
-    for entry in result["clicks"]:
-        ks = entry["per_click_s"][:1] if phase == "first" else entry["per_click_s"][1:]
-        for values in ks:
-            out.extend(values)
-    return out
-
-
-def achieved_gflops(ph: dict) -> float:
-    """A network phase's achieved rate: fvcore FLOPs (2 x MACs) over its median time (GFLOP/s)."""
-    if not ph.get("flops") or not ph["latency_s"]:
-        return float("nan")
-    return ph["flops"]["gflops"] / float(np.median(ph["latency_s"]))
-
-
-def phase_rows(result: dict) -> list[dict]:
-    """One row per click phase: the whole click on images, and the network alone (if it is one)."""
-    networks = {ph["phase"]: ph for ph in result["phases"]}
-    peak = result["environment"].get("matmul_peak_gflops", float("nan"))
-    rows = []
-    for phase in ("first", "later"):
-        ph = networks.get(phase)
-        rate = achieved_gflops(ph) if ph else float("nan")
-        rows.append({
-            "method": result["method"], "label": label_of(result), "phase": phase,
-            "implementation": result["info"].get("implementation", ""),
-            "protocol": result["protocol"]["name"],
-            "parts": ph["parts"] if ph else "not a network",
-            "input": ph["input_size"] if ph else None, "batch": ph["batch"] if ph else None,
-            "params": ph["params"] if ph else 0, "bn_statistics": ph.get("bn_statistics", 0) if ph else 0,
-            "gmacs": ph["flops"]["gmacs"] if ph and ph["flops"] else float("nan"),
-            "not_counted": sorted(ph["flops"]["not_counted"]) if ph and ph["flops"] else [],
-            "network": summary(ph["latency_s"] if ph else []),
-            "gflops_per_s": rate, "peak_share": rate / peak if peak else float("nan"),
-            "images": summary(image_latencies(result, phase)),
-        })
-    return rows
-
-
-def label_of(result: dict) -> str:
-    from .predictor import MethodInfo
-
-    return MethodInfo.from_dict(result["info"]).label
-
-
-def click_curve(result: dict) -> list[float]:
-    """Median whole-click latency (ms) per click index over every benchmarked image."""
-    n = max((len(c["per_click_s"]) for c in result["clicks"]), default=0)
-    curve = []
-    for k in range(n):
-        values = [x for c in result["clicks"] if k < len(c["per_click_s"]) for x in c["per_click_s"][k]]
-        curve.append(float(np.median(values)) * 1000 if values else float("nan"))
-    return curve
-
-
-if __name__ == "__main__":  # the worker: python -m iseg_bench.bench SPEC.json OUT.json
-    job = BenchSpec.from_dict(json.loads(Path(sys.argv[1]).read_text()))
-    Path(sys.argv[2]).write_text(json.dumps(run_worker(job)))

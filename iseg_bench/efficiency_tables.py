@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from tabulate import tabulate
 
 from . import steering
-from .bench import label_of, phase_rows
+from .bench_results import label_of, phase_rows
 from .flops import COUNTING
 from .load import LoadReading, describe, is_busy
 from .predictor import IMPLEMENTATION_NOTES, MethodInfo

@@ -107,7 +107,7 @@ def _styles(n: int):
 def plot_latency_per_click(results: Sequence[dict], path: Path) -> Path:
     """Median whole-click time per click index (log scale): one panel per implementation, one line
     per method, under each method's published protocol when such results exist (else all)."""
-    from .bench import click_curve, label_of
+    from .bench_results import click_curve, label_of
     from .efficiency_tables import control_line, implementation_line, machine_line, protocol_lines
 
     published = [r for r in results if r["protocol"]["name"] in (r["info"]["family"], "neutral")

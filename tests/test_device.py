@@ -95,7 +95,7 @@ def test_gpu_predictions_equal_cpu_predictions(name):
 
 @needs_cuda
 def test_gpu_bench_times_with_cuda_events_and_names_the_gpu(tmp_path):
-    from iseg_bench.bench import BenchSpec, run_worker
+    from iseg_bench.bench_worker import BenchSpec, run_worker
 
     result = run_worker(BenchSpec("focalclick-segformer-b0-s2", 64, 64, 1, limit=1, clicks=2, warmup=1,
                                   repeats=2, datasets=("Synthetic",), device="cuda"))

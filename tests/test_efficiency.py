@@ -9,7 +9,9 @@ import torch
 from click.testing import CliRunner
 
 from iseg_bench.adapters import load_predictor
-from iseg_bench.bench import BenchSpec, merge, phase_rows, run_worker
+from iseg_bench.bench import merge
+from iseg_bench.bench_results import phase_rows
+from iseg_bench.bench_worker import BenchSpec, run_worker
 from iseg_bench.cli import main
 from iseg_bench.flops import count_macs
 from iseg_bench.latency import summary, time_calls

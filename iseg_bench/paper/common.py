@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from iseg_bench.bench import phase_rows
+from iseg_bench.bench_results import phase_rows
 
 
 def setting(result: dict) -> str:

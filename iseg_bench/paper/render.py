@@ -29,7 +29,7 @@ def _pick_dataset(rows: Sequence[ResultRow], wanted: str | None) -> str | None:
 
 def render_paper_tables(results_dir: Path, out: Path, dataset: str | None = None) -> list[Path]:
     """Write Tables 1-3 (Markdown and LaTeX), the ratios, the efficiency tables, the plots and an index."""
-    from iseg_bench.bench import load_bench
+    from iseg_bench.bench_results import load_bench
     from iseg_bench.efficiency_tables import checks_markdown, efficiency_markdown, implementations_markdown
     from iseg_bench.plots import plot_accuracy_time, plot_latency_per_click
     from iseg_bench.report import build_reports

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from tabulate import tabulate
 
-from iseg_bench.bench import label_of
+from iseg_bench.bench_results import label_of
 from iseg_bench.efficiency_tables import (
     DASH,
     bench_statuses,
