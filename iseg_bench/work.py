@@ -76,6 +76,7 @@ class Workbench:
         self.spec = spec
         self.protocol = Protocol.from_dict(spec.protocol)
         self.predictors = dict(predictors or {})
+        self.devices = {name: p.describe().device for name, p in self.predictors.items()}
         self.datasets: dict[int, object] = {}
 
     def load(self, task: Task) -> tuple:
@@ -86,8 +87,8 @@ class Workbench:
         if task.dataset not in self.datasets:
             self.datasets[task.dataset] = open_dataset(self.spec.datasets[task.dataset], self.spec.data_root)
         if task.method not in self.predictors:
-            self.predictors[task.method] = load_predictor(task.method, self.spec.weights, self.spec.implementation,
-                                                          self.spec.device)
+            predictor = load_predictor(task.method, self.spec.weights, self.spec.implementation, self.spec.device)
+            self.predictors[task.method], self.devices[task.method] = predictor, predictor.describe().device
         return self.datasets[task.dataset], self.predictors[task.method]
 
     def evaluate(self, task: Task, timed: bool = True) -> SampleRecord:
@@ -109,7 +110,7 @@ class Workbench:
         record.height, record.width = sample.shape
         with LoadMonitor() as monitor:
             out = evaluate_sample(predictor, sample.image, sample.gt, self.protocol)
-        record.status, record.error, record.device = out.status, out.error, predictor.describe().device
+        record.status, record.error, record.device = out.status, out.error, self.devices[task.method]
         record.clicks, record.ious, record.phases = out.clicks, out.ious, out.phases
         if timed:
             record.latency_s, record.setup_s, record.load = out.latency_s, out.setup_s, monitor.reading.to_dict()

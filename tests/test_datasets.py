@@ -17,7 +17,7 @@ from iseg_bench.datasets.synthetic import SyntheticDataset, generate_scene
 def test_grabcut_layout_pairs_by_stem_and_decodes_void(tmp_path):
     write_paired(tmp_path / "GrabCut", "data_GT", "boundary_GT",
                  {"b": (".bmp", ".bmp"), "a": (".jpg", ".bmp"), "c": (".JPG", ".bmp")})
-    ds = open_dataset("GrabCut", tmp_path)
+    ds = open_dataset("GrabCut", data_root=tmp_path)  # the keyword the command line calls --data-root
     assert ds.ids == ["a", "b", "c"]
     s = ds.load(0)
     assert s.image.shape == (24, 32, 3) and s.gt.dtype == np.int32

@@ -159,6 +159,20 @@ def test_register_family_adds_methods_alias_and_preset_and_unregisters_cleanly(m
     assert "tinytest" not in FAMILIES and "tinytest-a" not in METHODS and "tinytest" not in presets()
 
 
+def test_a_family_registered_at_run_time_reaches_pool_workers(monkeypatch, tmp_path):
+    """Pool workers start fresh: the run carries the family's declaration (plain data) to them."""
+    from iseg_bench.runner import RunPlan, run
+
+    monkeypatch.syspath_prepend(str(PLUGIN))  # the network and predictor modules; not installed
+    register_family(tiny_family())
+    try:
+        outcome = run(RunPlan(("tinytest",), ("Synthetic",), Protocol(max_clicks=3), tmp_path, limit=2,
+                              executor="process", workers=2))
+    finally:
+        unregister_family("tinytest")
+    assert outcome.counts["ok"] == 2 and not outcome.not_loaded and not outcome.errors
+
+
 def test_family_declarations_are_checked():
     variant = tiny_family().variants[0]
     with pytest.raises(ValueError, match="default 'x' is not one of its variants"):
