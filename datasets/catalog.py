@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from iseg_bench import plugins
 from iseg_bench.registry import Registry, UnknownNameError
@@ -20,7 +21,7 @@ from .sample import DatasetError
 DATA_ROOT_ENV = "ISEG_BENCH_DATA"
 DEFAULT_DATASET = "Synthetic"
 
-DATASETS: Registry[type] = Registry("dataset", import_paths=True)
+DATASETS: Registry[Any] = Registry("dataset", import_paths=True)  # Dataset classes
 DATASETS.register("Synthetic", "iseg_bench.datasets.synthetic:SyntheticDataset",
                   "embedded default: 30 generated scenes, no files needed", aliases=["default"])
 DATASETS.register("GrabCut", "iseg_bench.datasets.paired:GrabCutDataset", "50 images, 1 object each")

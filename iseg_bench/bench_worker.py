@@ -9,6 +9,7 @@ import dataclasses
 import json
 import sys
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -72,8 +73,7 @@ def _network_phases(predictor, spec: BenchSpec) -> list[dict]:
     for phase in predictor.cost_phases(spec.height, spec.width):
         flops = count_macs(phase.module, phase.inputs).to_dict() if spec.count_flops else None
         with torch.inference_mode() if phase.inference_mode else torch.no_grad():
-            seconds = time_calls(lambda phase=phase: phase.module(*phase.inputs), spec.warmup, spec.repeats,
-                                 spec.device)
+            seconds = time_calls(partial(phase.module, *phase.inputs), spec.warmup, spec.repeats, spec.device)
         phases.append({"phase": phase.phase, "click": phase.click, "parts": phase.parts,
                        "input_size": list(phase.input_size), "batch": phase.batch, "params": phase.params,
                        "bn_statistics": phase.statistics, "flops": flops, "latency_s": seconds})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -72,7 +73,8 @@ class _ProgressBar:
     """A ``runner.Progress`` drawing a bar on stderr (opened when the run says how many samples)."""
 
     def __init__(self, label: str) -> None:
-        self.label, self.bar = label, None
+        self.label = label
+        self.bar: Any = None  # click's progress bar, once the total is known
 
     def __call__(self, total: int, record) -> None:
         if self.bar is None:

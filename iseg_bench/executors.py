@@ -20,7 +20,7 @@ import queue
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from .device import spread
 from .records import SampleRecord
@@ -151,8 +151,8 @@ def _worker_main(spec: WorkSpec, inbox, outbox, threads: int, parent: int) -> No
 
 @dataclass
 class _Slot:
-    process: mp.Process
-    inbox: object
+    process: Any  # a multiprocessing Process of the spawn context
+    inbox: Any  # its task queue
     task: Task | None = None
     fed: float = 0.0  # when the task was handed over
     started: float | None = None  # when the worker began it (after loading method and dataset)
@@ -205,7 +205,7 @@ class ProcessExecutor:
                     yield SampleRecord.from_dict(payload)
                 for i, slot in enumerate(slots):  # crashed or hung workers cost their sample only
                     reason = self._trouble(slot)
-                    if reason:
+                    if reason and slot.task is not None:
                         task = slot.task
                         slot.process.kill()
                         slots[i] = self._start(outbox, i)

@@ -52,9 +52,9 @@ def combine(readings) -> LoadReading:
     readings = [r for r in readings if r.wall_s > 0]
     if not readings:
         return LoadReading()
-    return LoadReading(*(sum(getattr(r, f) for r in readings) for f in
-                         ("wall_s", "own_cpu_s", "foreign_cpu_s", "steal_s", "cpu_total_s")),
-                       loadavg_1m=readings[-1].loadavg_1m)
+    sums = {f: sum(getattr(r, f) for r in readings)
+            for f in ("wall_s", "own_cpu_s", "foreign_cpu_s", "steal_s", "cpu_total_s")}
+    return LoadReading(**sums, loadavg_1m=readings[-1].loadavg_1m)
 
 
 def is_busy(reading: LoadReading) -> bool:

@@ -33,7 +33,7 @@ def iou(gt: np.ndarray, pred: np.ndarray) -> float:
     n_object = np.count_nonzero(obj & valid)
     missed = np.count_nonzero(obj & ~pred & valid)
     extra = np.count_nonzero(pred & ~obj & valid)
-    return iou_from_counts(n_object, missed, extra)
+    return iou_from_counts(int(n_object), int(missed), int(extra))
 
 
 def iou_from_counts(n_object: int, missed: int, extra: int) -> float:

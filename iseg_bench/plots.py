@@ -99,7 +99,7 @@ def _file_safe(name: str) -> str:
 
 def _styles(n: int):
     """Distinct (colour, marker, line style) triples for up to 20+ series."""
-    colours = plt.get_cmap("tab20").colors
+    colours = plt.get_cmap("tab20")(range(20))  # the map's 20 colours (integers index a listed map)
     markers = "osD^vP*Xh<>"
     return [(colours[i % 20], markers[i % len(markers)], "-" if i < 10 else "--") for i in range(n)]
 
@@ -113,7 +113,7 @@ def plot_latency_per_click(results: Sequence[dict], path: Path) -> Path:
     published = [r for r in results if r["protocol"]["name"] in (r["info"]["family"], "neutral")
                  and (r["protocol"]["name"] == r["info"]["family"] or r["info"]["family"] not in _families(results))]
     shown = published or list(results)
-    panels = {}
+    panels: dict[str, list[dict]] = {}
     for res in shown:  # a method with one implementation appears in every panel
         for impl in (("engineered", "official") if not res["info"].get("implementation") else
                      (res["info"]["implementation"],)):

@@ -91,7 +91,7 @@ class RayExecutor:
 
         def busiest() -> str | None:
             waiting = {m: len(q) for m, q in queues.items() if q}
-            return max(waiting, key=waiting.get) if waiting else None
+            return max(waiting, key=lambda m: waiting[m]) if waiting else None
 
         def submit(method: str, actor) -> None:
             task = queues[method].pop(0)

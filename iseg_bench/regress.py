@@ -55,14 +55,14 @@ class Tolerance:
     def parse(cls, text: str | None) -> Tolerance:
         if not text:
             return cls()
-        values = {}
+        values: dict[str, float] = {}
         for part in text.split(","):
             key, _, value = part.partition("=")
             key = key.strip()
             if key not in ("noc", "nof", "miou") or not value:
                 raise ValueError(f"tolerance must look like noc=0.05,nof=1,miou=0.005, got {text!r}")
             values[key] = int(value) if key == "nof" else float(value)
-        return cls(**values)
+        return cls(noc=values.get("noc", 0.0), nof=int(values.get("nof", 0)), miou=values.get("miou", 0.0))
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,7 @@ def compare(baseline: dict, rows: list[ResultRow], tol: Tolerance) -> tuple[list
             if new is None:
                 missing.append(f"{method} on {dataset}")
                 continue
-            checks = [("samples", old["samples"], new["samples"], 0)]
+            checks: list[tuple[str, float, float, float]] = [("samples", old["samples"], new["samples"], 0)]
             checks += [(f"NoC@{k}", v, new["noc"].get(k, math.nan), tol.noc) for k, v in old["noc"].items()]
             checks += [(f"NoF@{k}", v, new["nof"].get(k, math.nan), tol.nof) for k, v in old["nof"].items()]
             checks += [(f"mIoU@{k + 1}", v, new["miou"][k] if k < len(new["miou"]) else math.nan, tol.miou)
@@ -245,9 +245,10 @@ def run_regression(plan: RegressionPlan) -> RegressionOutcome:
         plan.baseline.write_text(json.dumps(doc, indent=1) + "\n")
         result.verdict = "written"
         return result
+    assert base is not None  # without a baseline file only ``update`` gets here
     refuse_if_incomparable(base, protocol.hash, fingerprints, {r.method: r.weights for r in rows},
                            {r.method: device_type(r.device) for r in rows}, plan.tolerance)
     result.changes, result.missing = compare(base, rows, plan.tolerance)
-    result.compared = sum(len(per) for per in base["results"].values())
+    result.compared = sum(len(per) for per in base["results"].values())  # method/dataset results
     result.verdict = "regression" if result.changes or result.missing else "ok"
     return result

@@ -108,7 +108,8 @@ def run(plan: RunPlan, progress: Progress = no_progress, echo: Callable[[str], N
         store.update_manifest(dataset=ds.describe())
     done = store.keys()
     outcome = RunOutcome()
-    predictors, tasks = {}, []
+    predictors: dict[str, object] = {}
+    tasks: list[Task] = []
     for method in plan.methods:
         key = METHODS.canonical(method)  # how workers load it again
         try:

@@ -18,7 +18,7 @@ RESAMPLES = 10_000
 SEED = 0
 
 
-def mean_ci(values: Sequence[float], level: float = LEVEL, resamples: int = RESAMPLES,
+def mean_ci(values: Sequence[float] | np.ndarray, level: float = LEVEL, resamples: int = RESAMPLES,
             seed: int = SEED) -> tuple[float, float]:
     """Percentile-bootstrap confidence interval of the mean; (nan, nan) for fewer than two values.
 

@@ -95,8 +95,7 @@ def latex_table(headers: Sequence[str], body: Sequence[Sequence[str]], notes: Se
 
 def detail_records(rows: Sequence[ResultRow], protocol: Protocol) -> tuple[list[str], list[list[str]]]:
     thresholds = protocol.iou_thresholds
-    ks = [k for k in (1, 5, 10, protocol.max_clicks) if k <= protocol.max_clicks]
-    ks = _ordered([str(k) for k in ks])
+    ks = _ordered([str(k) for k in (1, 5, 10, protocol.max_clicks) if k <= protocol.max_clicks])
     headers = (["Method", "Dataset", "Samples"] + [f"NoC@{thr_key(t)}" for t in thresholds]
                + [f"NoF@{thr_key(t)}" for t in thresholds] + [f"mIoU@{k} (%)" for k in ks]
                + ["SPC (ms)", "1st click (ms, median)", "later clicks (ms, median)"]
@@ -129,7 +128,8 @@ def results_frame(rows: Sequence[ResultRow], protocol: Protocol) -> pd.DataFrame
     """Every metric as one flat, unit-named column per row (the CSV export)."""
     records = []
     for r in rows:
-        rec = {"method": r.method, "label": r.label, "weights_status": r.status, "weights": r.weights,
+        rec: dict[str, object] = {
+               "method": r.method, "label": r.label, "weights_status": r.status, "weights": r.weights,
                "dataset": r.dataset, "dataset_fingerprint": r.fingerprint, "protocol": protocol.name,
                "protocol_hash": r.protocol, "samples": r.samples, "data_errors": r.data_errors,
                "method_errors": r.method_errors, "clicks_run": r.clicks,
@@ -140,8 +140,8 @@ def results_frame(rows: Sequence[ResultRow], protocol: Protocol) -> pd.DataFrame
             rec[f"nof_{k}_samples"] = r.nof[k]
             rec[f"noc_{k}_std_clicks"] = r.noc_std[k]
             rec[f"time_{k}_s"] = r.time_s[k]
-        for k, v in enumerate(r.miou, 1):
-            rec[f"miou_{k}"] = v
+        for click, v in enumerate(r.miou, 1):
+            rec[f"miou_{click}"] = v
         rec.update(spc_s=r.spc_s, first_click_median_s=r.first_click_s, later_click_median_s=r.later_click_s)
         records.append(rec)
     return pd.DataFrame.from_records(records)

@@ -31,8 +31,8 @@ def declared(table: int) -> set[str]:
 
 def undeclared_rows() -> list[str]:
     """Declared rows the paper does not have (a misspelt declaration), as readable lines."""
-    rows = {1: {r.row for r in published.TABLE1}, 2: set(published.TABLE2),
-            3: {(r.row, r.train) for r in published.TABLE3}}
+    rows: dict[int, set] = {1: {r.row for r in published.TABLE1}, 2: set(published.TABLE2),
+                             3: {(r.row, r.train) for r in published.TABLE3}}
     bad = []
     for v in _variants():
         for r in v.paper:
