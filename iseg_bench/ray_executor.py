@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 
+from .device import DeviceError, device_type
 from .executors import ExecutorOptions
 from .records import SampleRecord
 from .work import Task, Workbench, WorkSpec, failed, overdue
@@ -64,6 +65,8 @@ class RayExecutor:
         self.workers, self.timeout = max(1, options.workers), options.timeout
         num_cpus, num_gpus, address = options.ray_cpus, options.ray_gpus, options.ray_address
         self.num_cpus, self.num_gpus = num_cpus, num_gpus
+        if num_gpus <= 0 and device_type(spec.device) == "cuda":
+            raise DeviceError(f"--device {spec.device} on Ray needs GPUs for the actors: pass --ray-gpus (e.g. 1)")
         self.spec = spec.with_device("cuda") if num_gpus > 0 else spec
         self.threads = options.threads or max(1, int(num_cpus))
         if not ray.is_initialized():
