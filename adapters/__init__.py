@@ -18,7 +18,7 @@ from iseg_bench.predictor import Predictor
 from iseg_bench.protocol import register_preset, unregister_preset
 from iseg_bench.registry import Registry
 
-from . import emc, focalclick, ritm
+from . import emc, focalclick, ritm, sam
 from .family import Family, Variant
 
 METHODS: Registry[type[Predictor]] = Registry("method", import_paths=True)
@@ -61,6 +61,7 @@ def unregister_family(name: str) -> None:
 register_family(emc.FAMILY)
 register_family(ritm.FAMILY)
 register_family(focalclick.FAMILY)
+register_family(sam.FAMILY)
 
 
 def _plugin_family(ep) -> None:

@@ -49,7 +49,7 @@ class Variant:
 
     name: str
     summary: str
-    network: str  # "package.module:Class"
+    network: str  # "package.module:Class" (or "package.module:Class.constructor")
     arguments: tuple
     weights: WeightsSpec
     golden: str = ""  # name of the official reference key list in ../shared/golden, if any
@@ -59,7 +59,10 @@ class Variant:
 
     def build(self):
         module, _, attr = self.network.partition(":")
-        return getattr(importlib.import_module(module), attr)(*self.arguments)
+        target = importlib.import_module(module)
+        for name in attr.split("."):  # "Class" or "Class.constructor"
+            target = getattr(target, name)
+        return target(*self.arguments)
 
 
 @dataclass(frozen=True)
