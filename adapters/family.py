@@ -52,7 +52,7 @@ class Variant:
     network: str  # "package.module:Class" (or "package.module:Class.constructor")
     arguments: tuple
     weights: WeightsSpec
-    golden: str = ""  # name of the official reference key list in ../shared/golden, if any
+    golden: str = ""  # the official reference key list, ../shared/golden/<golden>.keys.json, if any
     stage: str = ""
     paper: tuple[PaperRow, ...] = ()  # the paper's rows this variant is measured against
     family: str = ""  # set by the Family that declares it

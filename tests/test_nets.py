@@ -69,11 +69,13 @@ def test_parameter_counts_round_to_the_papers_table1(nets):
 
 @pytest.mark.skipif(not GOLDEN.is_dir(), reason=f"official key lists not found in {GOLDEN}")
 @pytest.mark.parametrize("name", sorted({v.name for v in VARIANTS.values()}))
-def test_state_dict_keys_and_shapes_equal_the_official_network(name, nets):
+def test_state_dict_keys_and_shapes_equal_the_official_network(name):
     reference = json.loads((GOLDEN / f"{VARIANTS[name].golden}.keys.json").read_text())
-    mine = [[k, list(v.shape)] for k, v in build(name, nets).state_dict().items()]
-    assert mine == reference["keys"]
-    assert count(build(name, nets)) == reference["num_trainable_params"]
+    with torch.device("meta"):  # names and shapes only (SAM ViT-H has 641 M parameters)
+        net = VARIANTS[name].build()
+    mine = [[k, list(v.shape)] for k, v in net.state_dict().items()]
+    assert mine == reference.get("keys", reference.get("state_dict"))  # two manifest formats, the same content
+    assert count(net) == reference["num_trainable_params"]
 
 
 def load_golden(model: str):

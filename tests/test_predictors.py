@@ -38,13 +38,15 @@ def small_sample():
 
 
 def test_registry_has_every_variant_and_the_family_defaults():
-    assert set(VARIANTS) == {v.name for f in FAMILIES.values() for v in f.variants} and len(VARIANTS) == 14
+    assert set(VARIANTS) == {v.name for f in FAMILIES.values() for v in f.variants} and len(VARIANTS) == 17
     for family in FAMILIES.values():
         assert METHODS.canonical(family.name) == family.default
         assert all(v.family == family.name and METHODS.canonical(v.name) == v.name for v in family.variants)
 
 
-@pytest.mark.parametrize("name", sorted(VARIANTS))
+# SAM ViT-L and ViT-H run ViT-B's code with other widths (their shapes: test_nets, test_sam); at
+# 1024 x 1024 they would add minutes, not coverage
+@pytest.mark.parametrize("name", sorted(set(VARIANTS) - {"sam-vit-l", "sam-vit-h"}))
 def test_every_variant_runs_through_the_harness_untrained(name, small_sample):
     image, gt = small_sample
     predictor = load_predictor(name)

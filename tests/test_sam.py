@@ -5,7 +5,6 @@ the reference README's tolerances, and both implementations give the same output
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 import numpy as np
@@ -45,13 +44,7 @@ def test_parameter_counts_are_the_official_models(name):
     assert sum(p.numel() for p in net.mask_decoder.parameters()) == 4_058_340
 
 
-@needs_golden
-@pytest.mark.parametrize("name", sorted(COUNTS))
-def test_state_dict_names_order_and_shapes_equal_the_official(name):
-    manifest = json.loads((GOLDEN / f"sam_{name}.keys.json").read_text())
-    ours = [[k, list(v.shape)] for k, v in meta_model(name).state_dict().items()]
-    assert ours == manifest["state_dict"]
-    assert manifest["num_params"] == COUNTS[name][0]
+# the state-dict names, order and shapes against the official manifests: tests/test_nets.py
 
 
 def tiny_predictor(implementation: str, state: dict | None = None) -> SAMPredictor:
@@ -159,3 +152,16 @@ def test_sam_is_registered_with_its_published_protocol():
     assert info.name == "sam-vit-b" and info.trained is False and info.params == 93_735_472
     assert "(untrained)" in info.label and info.capabilities.later_clicks_differ
     assert Protocol().hash == "7d7d42d43879"  # adding the family changed no other preset
+
+
+def test_cost_phases_are_the_encoder_then_the_decoder_alone():
+    predictor = tiny_predictor("engineered")
+    first, later = predictor.cost_phases(96, 128)
+    net = predictor.net
+    decoder_params = sum(p.numel() for m in (net.prompt_encoder, net.mask_decoder) for p in m.parameters())
+    assert first.params == sum(p.numel() for p in net.parameters()) and later.params == decoder_params
+    assert first.input_size == (1024, 1024) and later.input_size == (64, 64)  # the padded input; the embedding
+    assert "image encoder" in first.parts and "image encoder" not in later.parts
+    with torch.inference_mode():
+        outputs = later.module(*later.inputs)
+    assert [tuple(t.shape) for t in outputs] == [(1, 4, 256, 256), (1, 4)]  # every mask and IoU of a click

@@ -20,7 +20,7 @@ RELEASE = "https://dl.fbaipublicfiles.com/segment_anything/"
 def _variant(size: str, file: str, weight: str, summary: str) -> Variant:
     return Variant(f"sam-vit-{size}", summary, "iseg_bench.adapters.sam.network:Sam.named", (f"vit_{size}",),
                    WeightsSpec(file, RELEASE + file, weight, "official release of facebookresearch/segment-anything"),
-                   golden=f"sam_vit_{size}")
+                   golden=f"sam/sam_vit_{size}")
 
 
 FAMILY = Family(
