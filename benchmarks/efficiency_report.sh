@@ -3,11 +3,11 @@
 # 2 hours on 2 cores; run it on a quiet machine: every timed result records the machine's load).
 #
 #   bash benchmarks/efficiency_report.sh [DATA_ROOT]      # DATA_ROOT holds GrabCut/ and Berkeley/
-#   STAGES="grabcut davis" bash benchmarks/efficiency_report.sh   # only some stages
+#   STAGES="grabcut davis" bash benchmarks/efficiency_report.sh   # only some stages (sam: Segment Anything)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${1:-../shared/datasets}
-STAGES=${STAGES:-"grabcut davis run paper scripts"}
+STAGES=${STAGES:-"grabcut davis run paper scripts sam"}
 DEEP=emc-hrnet18s,emc-hrnet18,emc-hrnet32,emc-segformer-b0,emc-segformer-b3,ritm-hrnet18s,ritm-hrnet18,ritm-hrnet32,focalclick-hrnet18s-s1,focalclick-hrnet18s-s2,focalclick-hrnet32-s2,focalclick-segformer-b0-s1,focalclick-segformer-b0-s2,focalclick-segformer-b3-s2
 OUT=results/efficiency
 
@@ -34,6 +34,14 @@ for stage in $STAGES; do
         --out reports/efficiency
       python benchmarks/clicker_speed.py --data-root "$DATA" --out reports/efficiency
       python benchmarks/golden_agreement.py --out reports/faithfulness ;;
+    sam)  # Segment Anything B/L/H beside EMC-Click's and FocalClick's defaults: GrabCut and DAVIS-sized frames
+      SAM=sam-vit-b,sam-vit-l,sam-vit-h,emc-hrnet18s,focalclick-hrnet18s-s2,focalclick-segformer-b0-s2
+      iseg-bench bench --methods $SAM --protocol published --size 384 --datasets GrabCut --data-root "$DATA" \
+        --limit 3 --clicks 6 --warmup 1 --repeats 2 --rounds 1 --threads 2 --out $OUT/sam/grabcut
+      iseg-bench bench --methods $SAM --protocol published --size 480x854 --frame 480x854 --rules DAVIS \
+        --datasets GrabCut --data-root "$DATA" --limit 3 --clicks 6 --warmup 1 --repeats 2 --rounds 1 --threads 2 \
+        --out $OUT/sam/davis-sized
+      python benchmarks/sam_cost.py $OUT/sam/grabcut $OUT/sam/davis-sized --out reports/efficiency ;;
     *) echo "unknown stage $stage" >&2; exit 2 ;;
   esac
 done

@@ -113,6 +113,16 @@ def _image_clicks(predictor, protocol, spec: BenchSpec) -> list[dict]:
     return out
 
 
+def peak_rss_mb() -> float | None:
+    """This process's peak resident memory (MB) so far, where the platform reports it (Unix)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+    return round(peak / (2**20 if sys.platform == "darwin" else 2**10), 1)
+
+
 def run_worker(spec: BenchSpec) -> dict:
     """Measure one method in this process; returns the JSON-ready result."""
     import psutil
@@ -134,6 +144,7 @@ def run_worker(spec: BenchSpec) -> dict:
         clicks = _image_clicks(predictor, protocol, spec)
     env = environment.capture()  # includes torch's thread settings
     env["rss_mb"] = round(psutil.Process().memory_info().rss / 2**20, 1)
+    env["peak_rss_mb"] = peak_rss_mb()
     env["matmul_gflops"] = rates
     env["matmul_peak_gflops"] = rates["peak"]
     return {"method": predictor.describe().name, "info": predictor.describe().to_dict(),

@@ -165,3 +165,19 @@ def test_cost_phases_are_the_encoder_then_the_decoder_alone():
     with torch.inference_mode():
         outputs = later.module(*later.inputs)
     assert [tuple(t.shape) for t in outputs] == [(1, 4, 256, 256), (1, 4)]  # every mask and IoU of a click
+
+
+def test_a_checkpoint_loads_strictly_and_a_wrong_one_names_the_keys(tmp_path):
+    source = tiny_predictor("engineered")
+    variant = source.variant
+    good = tmp_path / "sam_tiny.pth"
+    torch.save(source.net.state_dict(), good)  # official SAM files are plain state dicts
+    loaded = SAMPredictor(variant, weights=good)
+    info = loaded.describe()
+    assert info.trained is True and info.origin == "user" and "origin unverified" in info.status
+    assert all(torch.equal(a, b) for a, b in zip(loaded.net.state_dict().values(), source.net.state_dict().values()))
+    broken = dict(source.net.state_dict())
+    del broken["mask_decoder.iou_token.weight"]
+    torch.save(broken, tmp_path / "broken.pth")
+    with pytest.raises(Exception, match="iou_token"):
+        SAMPredictor(variant, weights=tmp_path / "broken.pth")
