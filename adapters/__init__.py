@@ -4,7 +4,8 @@ Entries are import strings, so ``iseg-bench methods`` or a run of one method nev
 another method's dependencies (the deep methods need torch; the classical ones do not). A deep
 family is one folder whose ``__init__.py`` declares it (``family.Family``) and one
 ``register_family`` line here; a family's name resolves to its default variant (``emc`` is
-``emc-hrnet18s``, ``ritm`` is ``ritm-hrnet18s``, ``focalclick`` is ``focalclick-hrnet18s-s2``).
+``emc-hrnet18s``, ``ritm`` is ``ritm-hrnet18s``, ``focalclick`` is ``focalclick-hrnet18s-s2``,
+``sam`` is ``sam-vit-b``).
 Installed packages add methods and families through entry points (``iseg_bench.plugins``), and
 ``package.module:Class`` names a Predictor that is registered nowhere.
 """

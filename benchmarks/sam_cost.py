@@ -18,6 +18,7 @@ from pathlib import Path
 from report_files import write_report
 
 from iseg_bench.bench_results import label_of, load_bench, phase_rows
+from iseg_bench.load import LoadReading, combine, describe
 
 
 def rows_of(folder: Path) -> list[dict]:
@@ -37,7 +38,7 @@ def rows_of(folder: Path) -> list[dict]:
             "first_click_ms": first["images"]["median_ms"], "later_click_ms": later["images"]["median_ms"],
             "first_network_ms": first["network"]["median_ms"], "later_network_ms": later["network"]["median_ms"],
             "peak_rss_mb": result["environment"].get("peak_rss_mb"),
-            "busy": result.get("load", {}),
+            "load": result.get("load", {}),
         })
     return out
 
@@ -56,7 +57,8 @@ def markdown(tables: dict[str, list[dict]]) -> str:
                          f"{r['later_params_m']:.3f} / {r['later_gmacs']:.2f} | {r['first_click_ms']:.1f} | "
                          f"{r['later_click_ms']:.1f} | {r['first_network_ms']:.1f} | {r['later_network_ms']:.1f} | "
                          f"{rss} |")
-        parts.append("")
+        load = combine(LoadReading.from_dict(r["load"]) for r in rows)
+        parts.append(f"\n{describe(load)}.\n")
     parts.append("Medians in milliseconds on this machine's CPU; GMACs counted by fvcore (multiply-accumulates; "
                  "the paper's 'FLOPs/G'); untrained networks (every row here) are steered by surrogate masks so "
                  "their crops are a trained model's; each method under its own published protocol. Peak RSS: the "

@@ -5,6 +5,7 @@ the reference README's tolerances, and both implementations give the same output
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -181,3 +182,29 @@ def test_a_checkpoint_loads_strictly_and_a_wrong_one_names_the_keys(tmp_path):
     torch.save(broken, tmp_path / "broken.pth")
     with pytest.raises(Exception, match="iou_token"):
         SAMPredictor(variant, weights=tmp_path / "broken.pth")
+
+
+def test_sam_through_run_compare_paper_tables_and_regress(tmp_path):
+    """The command line treats SAM like every method: its published preset, the report, a paired
+    comparison, the paper tables and a regression baseline (untrained ViT-B, one generated sample)."""
+    from click.testing import CliRunner
+
+    from iseg_bench.cli import main
+
+    out, runner = tmp_path / "res", CliRunner()
+    r = runner.invoke(main, ["run", "--methods", "sam,disk", "--limit", "1", "--protocol", "sam", "--out", str(out),
+                             "--no-progress"])
+    assert r.exit_code == 0, r.output
+    assert "sam-vit-b (untrained)" in r.output and "protocol 'sam'" in r.output
+    r = runner.invoke(main, ["compare", str(out), "disk", "sam-vit-b", "--resamples", "200"])
+    assert r.exit_code == 0 and "sam-vit-b" in r.output, r.output
+    r = runner.invoke(main, ["paper-tables", str(out), "--out", str(tmp_path / "paper")])
+    assert r.exit_code == 0, r.output
+    assert "| (not in the paper's table) | – | sam-vit-b (untrained)" in (tmp_path / "paper" / "table3.md").read_text()
+    baseline = tmp_path / "sam.json"
+    r = runner.invoke(main, ["regress", "--baseline", str(baseline), "--update", "--methods", "sam",
+                             "--datasets", "Synthetic", "--limit", "1", "--protocol", "sam", "--results", str(out)])
+    assert r.exit_code == 0, r.output
+    assert json.loads(baseline.read_text())["methods"]["sam-vit-b"]["device"] == "cpu"
+    r = runner.invoke(main, ["regress", "--baseline", str(baseline)])
+    assert r.exit_code == 0 and "no change beyond tolerance" in r.output, r.output
