@@ -57,8 +57,8 @@ def markdown(tables: dict[str, list[dict]]) -> str:
                          f"{r['later_params_m']:.3f} / {r['later_gmacs']:.2f} | {r['first_click_ms']:.1f} | "
                          f"{r['later_click_ms']:.1f} | {r['first_network_ms']:.1f} | {r['later_network_ms']:.1f} | "
                          f"{rss} |")
-        load = combine(LoadReading.from_dict(r["load"]) for r in rows)
-        parts.append(f"\n{describe(load)}.\n")
+        load = describe(combine(LoadReading.from_dict(r["load"]) for r in rows))
+        parts.append(f"\n{load[:1].upper()}{load[1:]}.\n")
     parts.append("Medians in milliseconds on this machine's CPU; GMACs counted by fvcore (multiply-accumulates; "
                  "the paper's 'FLOPs/G'); untrained networks (every row here) are steered by surrogate masks so "
                  "their crops are a trained model's; each method under its own published protocol. Peak RSS: the "
