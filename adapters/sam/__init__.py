@@ -3,11 +3,11 @@
 Checkpoints: the official release files of facebookresearch/segment-anything (plain state dicts).
 No SHA-256 is published with them, so a loaded file is a user checkpoint (see ``family.WeightsSpec``).
 The published protocol is SegNext's (uncbiag/SegNext ``notebooks/eval_sam.ipynb``): 20 clicks, no
-zoom-in, no flip, foreground logit > 0 (probability > 0.5) -- the settings of ``neutral-curves``; multimask output on every click and the
-fed-back logits are the predictor's own behaviour. RClicks differs: it resizes the float image with
-torch (antialiased, not PIL on uint8), recomputes the embedding at every click and drops the
-fed-back mask while there is at most one positive and one negative click; that variant is not
-reproduced.
+zoom-in, no flip, foreground logit > 0 (probability > 0.5), which are the settings of
+``neutral-curves``; multimask output on every click and the fed-back logits are the predictor's own
+behaviour. RClicks differs: it resizes the float image with torch (antialiased, not PIL on uint8),
+recomputes the embedding at every click and drops the fed-back mask while there is at most one
+positive and one negative click; that variant is not reproduced.
 """
 
 from iseg_bench.protocol import Protocol
