@@ -48,14 +48,30 @@ def check_sample(sample_id: str, image: np.ndarray, gt: np.ndarray) -> None:
         raise SampleError(f"sample {sample_id}: the object mask is empty")
 
 
+def check_complete(path: Path, what: str) -> None:
+    """SampleError naming the file when a JPEG or PNG ends before its end marker: OpenCV decodes a
+    truncated file into a partly grey image with only a libjpeg warning that names no file."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+        fh.seek(max(0, size - 1024))
+        tail = fh.read()
+    if head[:2] == b"\xff\xd8" and b"\xff\xd9" not in tail:
+        raise SampleError(f"{what} file {path} is truncated: it ends without the JPEG end-of-image marker")
+    if head == b"\x89PNG\r\n\x1a\n" and b"IEND" not in tail[-12:]:
+        raise SampleError(f"{what} file {path} is truncated: it ends without the PNG IEND chunk")
+
+
 def read_image(path: Path) -> np.ndarray:
     """Read an image as RGB uint8, as the reference does (OpenCV colour decoding).
 
     Grey, RGBA and 16-bit files are converted by OpenCV's colour read (alpha dropped, 16-bit
-    scaled to 8 bits), exactly what the reference loaders see.
+    scaled to 8 bits), exactly what the reference loaders see. A truncated JPEG or PNG is a data
+    error naming the file.
     """
     if not path.is_file():
         raise SampleError(f"image file {path} does not exist")
+    check_complete(path, "image")
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if bgr is None:
         raise SampleError(f"cannot decode image file {path} (corrupt or unsupported format)")
@@ -66,6 +82,7 @@ def read_raw_mask(path: Path) -> np.ndarray:
     """Read a mask file as the reference does: OpenCV's 8-bit BGR decoding, shape (H, W, 3)."""
     if not path.is_file():
         raise SampleError(f"mask file {path} does not exist")
+    check_complete(path, "mask")
     raw = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if raw is None:
         raise SampleError(f"cannot decode mask file {path} (corrupt or unsupported format)")

@@ -132,6 +132,13 @@ class _Commands(click.Group):
     """The command group: a results folder that cannot be read or written ends any command with
     EXIT_STORE and the store's own message (which names the file)."""
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each command with its whole first sentence, wrapped (click cuts it to the terminal's width)."""
+        commands = {name: self.get_command(ctx, name) for name in self.list_commands(ctx)}
+        rows = [(name, cmd.get_short_help_str(limit=300)) for name, cmd in commands.items() if cmd is not None]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
     def invoke(self, ctx: click.Context):
         from .store import StoreError
 
@@ -142,7 +149,14 @@ class _Commands(click.Group):
             sys.exit(EXIT_STORE)
 
 
-@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
+EXIT_CODES_HELP = ("Exit codes: 0 success; 1 regress found a change beyond tolerance; 2 bad usage (unknown name, "
+                   "bad option, missing data folder, absent device); 3 results stored but some samples failed or a "
+                   "method could not be loaded; 4 the results folder cannot be read or written; 5 regress refused a "
+                   "baseline of another experiment.")
+
+
+@click.group(cls=_Commands, epilog=EXIT_CODES_HELP,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(package_name="iseg-bench")
 def main() -> None:
     """Benchmark click-based interactive segmentation methods under one declared protocol."""

@@ -109,9 +109,13 @@ def write_report(report: Report, manifest: dict) -> list[Path]:
 
 
 def render(results_dir: str | Path) -> list[Report]:
-    """Build and write every report of ``results_dir``."""
+    """Build and write every report of ``results_dir`` (StoreError, naming the folder, when it cannot
+    be written: a read-only results folder is a store problem, not a regression)."""
     manifest = ResultStore(results_dir).read_manifest()
     reports = build_reports(results_dir)
     for rep in reports:
-        write_report(rep, manifest)
+        try:
+            write_report(rep, manifest)
+        except OSError as exc:
+            raise StoreError(f"cannot write the report into {rep.out_dir}: {exc}") from None
     return reports

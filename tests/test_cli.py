@@ -281,3 +281,29 @@ def test_both_implementations_are_stored_apart_and_labelled(tmp_path):
     assert "| focalclick-segformer-b0-s1 (untrained)" in table and "steered by gt-degraded masks" in table
     manifest = json.loads((out / "manifest.json").read_text())
     assert {m["implementation"] for m in manifest["methods"].values()} == {"official", "engineered"}
+
+
+def test_help_lists_whole_command_descriptions_and_the_exit_codes():
+    out = CliRunner().invoke(main, ["--help"]).output
+    commands, flat = out.split("Commands:")[1], " ".join(out.split())
+    assert "..." not in commands and "(is the difference more than the noise of a small benchmark?)" in flat
+    assert "Exit codes: 0 success; 1 regress found a change beyond tolerance" in " ".join(out.split())
+
+
+def test_report_into_an_unwritable_folder_is_a_store_error(tmp_path):
+    out = tmp_path / "res"
+    assert CliRunner().invoke(main, ["run", "--methods", "disk", "--limit", "1", "--out", str(out),
+                                     "--no-report"]).exit_code == 0
+    (out / "report").write_text("a file where the report folder goes")  # unwritable for root too
+    r = CliRunner().invoke(main, ["report", str(out)])
+    assert r.exit_code == 4 and "cannot write the report into" in r.output and str(out / "report") in r.output
+
+
+def test_manifest_gets_the_mode_of_the_records(tmp_path):
+    import stat
+
+    out = tmp_path / "res"
+    assert CliRunner().invoke(main, ["run", "--methods", "disk", "--limit", "1", "--out", str(out),
+                                     "--no-report"]).exit_code == 0
+    record = next((out / "records").rglob("*.jsonl"))
+    assert stat.S_IMODE((out / "manifest.json").stat().st_mode) == stat.S_IMODE(record.stat().st_mode)

@@ -189,3 +189,20 @@ def test_real_grabcut_and_berkeley(shared_datasets):
     assert with_void >= 40  # GrabCut's 128-valued boundary band is void
     llama = grabcut.load(grabcut.ids.index("llama"))
     assert llama.shape == (371, 513)
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png"])
+def test_a_truncated_image_is_a_data_error_naming_the_file(tmp_path, suffix):
+    import cv2
+
+    from iseg_bench.datasets import SampleError
+    from iseg_bench.datasets.sample import read_image
+
+    path = tmp_path / f"cut{suffix}"
+    ok, data = cv2.imencode(suffix, noise_image(64, 80))
+    assert ok
+    path.write_bytes(data.tobytes()[: len(data) // 2])
+    with pytest.raises(SampleError, match=f"{path}.* is truncated"):
+        read_image(path)
+    path.write_bytes(data.tobytes())  # the whole file reads
+    assert read_image(path).shape == (64, 80, 3)
