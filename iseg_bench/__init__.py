@@ -3,7 +3,8 @@
 The pieces, each in its own module: ``protocol`` (every knob), ``clicker`` (the robot user),
 ``metrics`` (pure functions of IoU traces), ``predictor`` (the adapter contract), ``evaluation``
 (the per-sample loop), ``store`` and ``records`` (resumable results), ``summary``, ``tables``,
-``plots`` and ``report`` (rendering), ``runner`` and ``cli``. Methods live in
+``plots`` and ``report`` (rendering), ``html`` (the browsable report), ``runner`` and ``cli``;
+``load_results`` reads a results folder into a pandas DataFrame. Methods live in
 ``iseg_bench.adapters``, datasets in ``iseg_bench.datasets``.
 """
 
@@ -12,4 +13,12 @@ from .predictor import Capabilities, MethodInfo, Predictor
 from .protocol import Protocol, presets
 
 __version__ = "0.1.0"
-__all__ = ["Capabilities", "Click", "MethodInfo", "Predictor", "Protocol", "RobotClicker", "presets"]
+__all__ = ["Capabilities", "Click", "MethodInfo", "Predictor", "Protocol", "RobotClicker", "load_results", "presets"]
+
+
+def __getattr__(name: str):
+    if name == "load_results":  # imported on first use: it brings pandas
+        from .results_frame import load_results
+
+        return load_results
+    raise AttributeError(f"module 'iseg_bench' has no attribute {name!r}")

@@ -36,6 +36,7 @@ class SampleOutcome:
     latency_s: list[float] = field(default_factory=list)
     phases: list[str] = field(default_factory=list)
     setup_s: float = 0.0
+    masks: list[np.ndarray] = field(default_factory=list)  # the mask after each click, when asked for
 
 
 def check_probabilities(probs: object, shape: tuple[int, int]) -> np.ndarray:
@@ -56,13 +57,15 @@ def check_probabilities(probs: object, shape: tuple[int, int]) -> np.ndarray:
     return probs
 
 
-def evaluate_sample(predictor: Predictor, image: np.ndarray, gt: np.ndarray, protocol: Protocol) -> SampleOutcome:
+def evaluate_sample(predictor: Predictor, image: np.ndarray, gt: np.ndarray, protocol: Protocol,
+                    keep_masks: bool = False) -> SampleOutcome:
     """Run one sample to the protocol's stopping rule; a failing method ends it as METHOD_ERROR.
 
     Early stop compares the float64 IoU with the highest threshold, as the reference loop does;
     metrics later compare the stored float32 values (never stricter, so NoC is unaffected). A
     steered method's prediction is checked but the surrogate mask is what the robot and the
-    scores see (and what the method is told to carry on from).
+    scores see (and what the method is told to carry on from). ``keep_masks`` keeps the scored mask
+    of every click in ``masks``.
     """
     out = SampleOutcome()
     surrogate = Surrogate(gt) if is_steered(protocol.untrained_control, predictor) else None
@@ -95,6 +98,8 @@ def evaluate_sample(predictor: Predictor, image: np.ndarray, gt: np.ndarray, pro
             out.ious.append(float(np.float32(iou)))
             out.latency_s.append(elapsed + (out.setup_s if k == 0 else 0.0))
             out.phases.append(FIRST if k == 0 else LATER)
+            if keep_masks:
+                out.masks.append(pred)
             prev = pred
             if stop is not None and iou >= stop and k + 1 >= protocol.min_clicks:
                 break

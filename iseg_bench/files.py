@@ -17,14 +17,19 @@ def _created_mode() -> int:
 
 
 def write_json_atomic(path: Path, data: object) -> None:
-    """Write JSON through a temporary file and rename, so readers never see half a file; the file
+    """Write JSON through a temporary file and rename, so readers never see half a file."""
+    write_bytes_atomic(path, json.dumps(data, indent=1, sort_keys=True).encode())
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` through a temporary file and rename, so readers never see half a file; the file
     gets the permissions of any other file the process creates (not the temporary file's 0600)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
         os.chmod(tmp, _created_mode())
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=1, sort_keys=True)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -84,6 +84,9 @@ class SampleRecord:
     finished: str = ""
     key: str = ""
     format: int = RECORD_FORMAT
+    # The masks after each click (``masks.encode``) on their way from a worker to the store, which
+    # writes them to their own file (``run --save-masks``); never part of the record's line.
+    masks: bytes | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.format > RECORD_FORMAT:
@@ -102,7 +105,9 @@ class SampleRecord:
             raise ValueError(f"record {self.key}: per-click lists have different lengths")
 
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), separators=(",", ":"), allow_nan=True)
+        data = dataclasses.asdict(self)
+        del data["masks"]
+        return json.dumps(data, separators=(",", ":"), allow_nan=True)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SampleRecord:

@@ -17,8 +17,9 @@ from . import plots, tables
 from .predictor import MethodInfo
 from .protocol import Protocol
 from .records import method_key
+from .results_frame import load_results, noc_column
 from .store import ResultStore, StoreError
-from .summary import COUNTING_RULES, ResultRow, per_sample, summarize
+from .summary import COUNTING_RULES, ResultRow, summarize
 
 
 @dataclass
@@ -26,7 +27,7 @@ class Report:
     protocol: Protocol
     rows: list[ResultRow]
     out_dir: Path
-    samples: list[dict] = field(default_factory=list)  # per-sample rows (summary.per_sample)
+    samples: pd.DataFrame = field(default_factory=pd.DataFrame)  # per-sample rows (``load_results``)
     files: list[Path] = field(default_factory=list)
 
     @property
@@ -58,12 +59,15 @@ def build_reports(results_dir: str | Path) -> list[Report]:
     missing = [h for h in hashes if h not in manifest.get("protocols", {})]
     if missing:
         raise StoreError(f"{store.manifest_path} does not describe protocol(s) {missing} used by stored records")
+    frame = load_results(results_dir)
     reports = []
     for h in hashes:
         protocol = Protocol.from_dict(manifest["protocols"][h])
         rows = _order(summarize(records, protocol, methods), manifest)
         sub = "report" if len(hashes) == 1 else f"report/{protocol.name}-{h}"
-        reports.append(Report(protocol, rows, Path(results_dir) / sub, per_sample(records, protocol)))
+        own = [c for c in frame.columns if not c.startswith("noc_")] + [noc_column(t) for t in protocol.iou_thresholds]
+        samples = frame.loc[frame.protocol == h, own]
+        reports.append(Report(protocol, rows, Path(results_dir) / sub, samples))
     return reports
 
 
@@ -84,8 +88,8 @@ def write_report(report: Report, manifest: dict) -> list[Path]:
         files.append(out / name)
     tables.results_frame(rows, protocol).to_csv(out / "results.csv", index=False)
     files.append(out / "results.csv")
-    samples = pd.DataFrame(report.samples).sort_values(["method", "weights", "dataset", "sample_id"])
-    samples.to_csv(out / "per_sample.csv", index=False)
+    samples = report.samples.sort_values(["method", "weights", "dataset", "sample_id"])
+    samples.to_csv(out / "per_sample.csv", index=False)  # lists (ious, clicks, latency_s) as text
     files.append(out / "per_sample.csv")
     summary = {
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -48,6 +48,7 @@ class RunPlan:
     threads: int | None = None  # torch/OpenCV threads (None: the libraries' defaults serially, 1 per pool worker)
     implementation: str | None = None  # deep methods: engineered (default) or official arithmetic
     device: str = "cpu"  # cpu, cuda, cuda:N or auto (methods that cannot use it compute on the CPU)
+    save_masks: bool = False  # store the mask after each click (OUT/masks, ``masks.py``)
 
     def executor_options(self) -> ExecutorOptions:
         return ExecutorOptions(self.workers, self.timeout, self.threads, self.ray_address, self.ray_cpus,
@@ -103,7 +104,8 @@ def run(plan: RunPlan, progress: Progress = no_progress, echo: Callable[[str], N
                                "datasets": [d.name for d in datasets], "protocol": protocol.hash,
                                "limit": plan.limit, "executor": plan.executor, "workers": plan.workers,
                                "threads": plan.threads, "implementation": plan.implementation,
-                               "device": device, "environment": environment.capture()})
+                               "device": device, "save_masks": plan.save_masks,
+                               "environment": environment.capture()})
     for ds in datasets:
         store.update_manifest(dataset=ds.describe())
     done = store.keys()
@@ -135,7 +137,7 @@ def run(plan: RunPlan, progress: Progress = no_progress, echo: Callable[[str], N
     registrations, families = registrations_for(list(predictors))
     spec = WorkSpec(tuple(plan.methods), tuple(plan.datasets), str(plan.data_root) if plan.data_root else None,
                     protocol.to_dict(), str(plan.weights) if plan.weights else None, registrations,
-                    plan.implementation, families, device)
+                    plan.implementation, families, device, plan.save_masks)
     executor = make_executor(plan.executor, spec, plan.executor_options(), predictors)
     if not executor.measures_latency:
         predictors.clear()  # workers load their own copies

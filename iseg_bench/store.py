@@ -3,6 +3,7 @@
 Layout of ``DIR``::
 
     records/<method>/<dataset>.jsonl   one SampleRecord per line, flushed and fsync'ed per sample
+    masks/<method>/<dataset>/<key>.npz the mask after each click of a record (``run --save-masks``)
     manifest.json                      protocols, method descriptions, dataset fingerprints, runs
     report/                            rendered tables, plots and summary (``iseg-bench report``)
 
@@ -20,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from .files import cut_partial_tail, write_json_atomic
+from .files import cut_partial_tail, write_bytes_atomic, write_json_atomic
 from .records import SampleRecord, method_key
 
 MANIFEST_FORMAT = 1  # manifests without the field are format 1; a newer one is refused, not misread
@@ -39,6 +40,7 @@ class ResultStore:
         self.root = Path(root)
         self.records_dir = self.root / "records"
         self.manifest_path = self.root / "manifest.json"
+        self.masks_dir = self.root / "masks"
         self._handles: dict[Path, IO[str]] = {}
         self.skipped_lines = 0
 
@@ -47,8 +49,15 @@ class ResultStore:
     def path_for(self, method: str, dataset: str) -> Path:
         return self.records_dir / _safe(method) / f"{_safe(dataset)}.jsonl"
 
+    def masks_path(self, record: SampleRecord) -> Path:
+        """Where the masks of ``record`` are (or would be) stored."""
+        return self.masks_dir / _safe(record.method) / _safe(record.dataset) / f"{record.key}.npz"
+
     def append(self, record: SampleRecord) -> None:
-        """Append one record durably (flush + fsync): once this returns, the sample is kept."""
+        """Append one record durably (flush + fsync): once this returns, the sample is kept. Its masks,
+        when it carries them, are written first, so a stored record never points at missing masks."""
+        if record.masks is not None:
+            write_bytes_atomic(self.masks_path(record), record.masks)
         path = self.path_for(record.method, record.dataset)
         handle = self._handles.get(path)
         if handle is None:

@@ -140,24 +140,3 @@ def summarize(records: Iterable[SampleRecord], protocol: Protocol,
             groups[(r.method, r.weights, r.implementation, r.dataset, r.fingerprint)].append(r)
     methods = methods or {}
     return [summarize_group(g, protocol, methods.get(method_key(*key[:3]))) for key, g in groups.items()]
-
-
-def per_sample(records: Iterable[SampleRecord], protocol: Protocol) -> list[dict]:
-    """One plain row per sample under ``protocol`` (which images a method finds hard, and why one failed).
-
-    NoC follows the counting rules above; a data error has no NoC (NaN); times are NaN when not measured.
-    """
-    out = []
-    for r in records:
-        if r.protocol != protocol.hash:
-            continue
-        row = {"method": r.method, "weights": r.weights, "dataset": r.dataset, "sample_id": r.sample_id,
-               "status": r.status, "error": r.error, "clicks_run": len(r.ious),
-               "iou_first": r.ious[0] if r.ious else float("nan"),
-               "iou_last": r.ious[-1] if r.ious else float("nan")}
-        noc = sample_noc(r, protocol) if r.evaluated else {}
-        for t in protocol.iou_thresholds:
-            row[f"noc_{thr_key(t)}_clicks"] = noc.get(t, float("nan"))
-        row["model_time_s"] = float(sum(r.latency_s)) if r.timed and r.evaluated else float("nan")
-        out.append(row)
-    return out

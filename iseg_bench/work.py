@@ -29,6 +29,7 @@ class WorkSpec:
     implementation: str | None = None  # of the methods that offer several (None: their default)
     families: tuple = ()  # the methods' family declarations (plain data), for families registered at run time
     device: str = "cpu"  # where the methods compute (a worker may be given its own: ``with_device``)
+    save_masks: bool = False  # records carry the mask after each click (``masks.encode``) to the store
 
     def with_device(self, device: str) -> WorkSpec:
         return dataclasses.replace(self, device=device)
@@ -95,6 +96,7 @@ class Workbench:
         """Evaluate one task into its record (never raises for a bad sample or a failing method)."""
         from .datasets import SampleError
         from .evaluation import evaluate_sample
+        from .masks import encode as encode_masks
 
         record = SampleRecord.from_dict(task.record)
         ds, predictor = self.load(task)
@@ -109,7 +111,9 @@ class Workbench:
         predictor.prepare(self.protocol, ds.name)
         record.height, record.width = sample.shape
         with LoadMonitor() as monitor:
-            out = evaluate_sample(predictor, sample.image, sample.gt, self.protocol)
+            out = evaluate_sample(predictor, sample.image, sample.gt, self.protocol, keep_masks=self.spec.save_masks)
+        if out.masks:
+            record.masks = encode_masks(out.masks)
         record.status, record.error, record.device = out.status, out.error, self.devices[task.method]
         record.clicks, record.ious, record.phases = out.clicks, out.ious, out.phases
         if timed:

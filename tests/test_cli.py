@@ -50,7 +50,7 @@ def test_run_writes_records_tables_plots_and_summary(tmp_path):
     assert "noc_90_clicks" in csv and "time_90_s" in csv and "spc_s" in csv
     per_sample = pd.read_csv(report / "per_sample.csv")
     assert len(per_sample) == 8 and set(per_sample.status) == {"ok"}
-    means = per_sample.groupby("method").noc_85_clicks.mean()
+    means = per_sample.groupby("method").noc_85.mean()
     assert all(means[row["method"]] == row["noc"]["85"] for row in rows)  # the table's NoC is their mean
 
 
