@@ -69,3 +69,24 @@ def capture() -> dict:
         "thread_env": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ},
         **gpu_environment(),
     }
+
+
+def project_revision() -> dict:
+    """This iseg-bench's version and, when it runs from a git checkout, the commit (with ``+dirty``
+    when the checkout has uncommitted changes); empty commit otherwise."""
+    import subprocess
+    from pathlib import Path
+
+    from . import __version__
+
+    here = Path(__file__).resolve().parent.parent
+    commit = ""
+    try:
+        head = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        if head.returncode == 0:
+            dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
+                                   capture_output=True, text=True, timeout=10)
+            commit = head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return {"version": __version__, "commit": commit}

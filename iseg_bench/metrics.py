@@ -117,6 +117,23 @@ def miou_curve(traces: Sequence[Trace], max_clicks: int) -> np.ndarray:
     return stacked.mean(axis=0)
 
 
+def miou_band(traces: Sequence[Trace], max_clicks: int, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds of a ``level`` confidence interval of mIoU@k across samples (Student's
+    t on the carried-forward traces; NaN with fewer than two samples).
+
+    >>> lo, hi = miou_band([[0.5, 0.9], [0.7, 0.8]], 2); bool(lo[0] < 0.6 < hi[0])
+    True
+    """
+    from scipy import stats
+
+    if len(traces) < 2:
+        return np.full(max_clicks, np.nan), np.full(max_clicks, np.nan)
+    stacked = np.stack([carried_forward(t, max_clicks) for t in traces]).astype(np.float64)
+    mean, sem = stacked.mean(axis=0), stacked.std(axis=0, ddof=1) / np.sqrt(len(traces))
+    half = stats.t.ppf(0.5 + level / 2, len(traces) - 1) * sem
+    return mean - half, mean + half
+
+
 def time_to_iou(trace: Trace, latencies_s: Sequence[float], threshold: float) -> float:
     """Model time (s) spent until ``threshold`` is reached; all clicks' time if it never is.
 

@@ -112,14 +112,23 @@ def write_report(report: Report, manifest: dict) -> list[Path]:
     return files
 
 
-def render(results_dir: str | Path) -> list[Report]:
-    """Build and write every report of ``results_dir`` (StoreError, naming the folder, when it cannot
-    be written: a read-only results folder is a store problem, not a regression)."""
+def render(results_dir: str | Path, html=None) -> list[Report]:
+    """Build and write every report of ``results_dir``, with the browsable pages when ``html`` (an
+    ``html.HtmlOptions``) is given (StoreError, naming the folder, when it cannot be written: a
+    read-only results folder is a store problem, not a regression)."""
     manifest = ResultStore(results_dir).read_manifest()
     reports = build_reports(results_dir)
     for rep in reports:
         try:
             write_report(rep, manifest)
+            if html is not None:
+                from .html import write_html
+
+                rep.files += write_html(rep, manifest, html)
         except OSError as exc:
             raise StoreError(f"cannot write the report into {rep.out_dir}: {exc}") from None
+    if html is not None and len(reports) > 1:
+        from .html import write_index_of_reports
+
+        write_index_of_reports(Path(results_dir) / "report", reports)
     return reports

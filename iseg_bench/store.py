@@ -31,7 +31,8 @@ class StoreError(Exception):
     """The results folder cannot be used (not writable, manifest unreadable)."""
 
 
-def _safe(name: str) -> str:
+def safe_name(name: str) -> str:
+    """``name`` as a file or folder name (runs of other characters become one underscore)."""
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "_"
 
 
@@ -47,11 +48,11 @@ class ResultStore:
     # -- records ---------------------------------------------------------------------------
 
     def path_for(self, method: str, dataset: str) -> Path:
-        return self.records_dir / _safe(method) / f"{_safe(dataset)}.jsonl"
+        return self.records_dir / safe_name(method) / f"{safe_name(dataset)}.jsonl"
 
     def masks_path(self, record: SampleRecord) -> Path:
         """Where the masks of ``record`` are (or would be) stored."""
-        return self.masks_dir / _safe(record.method) / _safe(record.dataset) / f"{record.key}.npz"
+        return self.masks_dir / safe_name(record.method) / safe_name(record.dataset) / f"{record.key}.npz"
 
     def append(self, record: SampleRecord) -> None:
         """Append one record durably (flush + fsync): once this returns, the sample is kept. Its masks,

@@ -71,12 +71,17 @@ def thr_key(t: float) -> str:
     return f"{t * 100:g}"
 
 
-def effective_trace(record: SampleRecord, max_clicks: int) -> np.ndarray:
+def scored_trace(ious: list[float], status: str, max_clicks: int) -> np.ndarray:
     """The IoU trace the metrics use: a method error scores 0 from the failing click on."""
-    trace = np.asarray(record.ious, dtype=np.float32)
-    if record.status == METHOD_ERROR:
+    trace = np.asarray(ious, dtype=np.float32)
+    if status == METHOD_ERROR:
         trace = np.concatenate([trace, np.zeros(max_clicks - trace.size, np.float32)])
     return trace
+
+
+def effective_trace(record: SampleRecord, max_clicks: int) -> np.ndarray:
+    """``scored_trace`` of a record."""
+    return scored_trace(record.ious, record.status, max_clicks)
 
 
 def sample_noc(record: SampleRecord, protocol: Protocol) -> dict[float, int]:

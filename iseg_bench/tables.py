@@ -176,6 +176,12 @@ def reference_text(rows: Sequence[ResultRow], protocol: Protocol) -> str:
 
 
 def _footer(rows: Sequence[ResultRow], protocol: Protocol, markdown: bool) -> str:
+    return "\n".join(f"{'> ' if markdown else ''}{line}" for line in footer_lines(rows, protocol))
+
+
+def footer_lines(rows: Sequence[ResultRow], protocol: Protocol) -> list[str]:
+    """The notes every table carries: protocol, counting rules, weights status, failures, timing,
+    devices, machine load and dataset fingerprints."""
     lines = [protocol.summary() + ".", COUNTING_RULES]
     statuses = _ordered([f"{r.label}: {r.status}" for r in rows])
     lines.append("Weights: " + "; ".join(statuses) + ".")
@@ -199,4 +205,4 @@ def _footer(rows: Sequence[ResultRow], protocol: Protocol, markdown: bool) -> st
                      "machine (see summary.json 'load'): they are unreliable; re-measure on a quiet machine.")
     fps = _ordered([f"{r.dataset} {r.fingerprint}" for r in rows])
     lines.append("Dataset fingerprints: " + ", ".join(fps) + ".")
-    return "\n".join(f"{'> ' if markdown else ''}{line}" for line in lines)
+    return lines
