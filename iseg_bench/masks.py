@@ -9,6 +9,7 @@ compression (the packed bits), whatever the masks hold.
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -41,6 +42,6 @@ def decode(data: bytes | Path) -> np.ndarray:
                 raise MasksError(f"{source}: masks format {int(npz['format'])} is newer than this iseg-bench reads")
             shape = tuple(int(s) for s in npz["shape"])
             bits = np.unpackbits(npz["deltas"], count=int(np.prod(shape))).astype(bool).reshape(shape)
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise MasksError(f"{source}: not a readable masks file ({exc})") from None
     return np.bitwise_xor.accumulate(bits, axis=0)

@@ -21,6 +21,9 @@ from ..summary import scored_trace  # noqa: E402
 from .selection import method_labels  # noqa: E402
 
 BAND_LEVEL = 0.95
+# Matplotlib 3.10 names a horizontal box plot ``orientation``; ``vert`` before it (deprecated after)
+HORIZONTAL = ({"orientation": "horizontal"} if tuple(int(p) for p in matplotlib.__version__.split(".")[:2]) >= (3, 10)
+              else {"vert": False})
 
 
 def _traces(group: pd.DataFrame, max_clicks: int) -> list[np.ndarray]:
@@ -78,7 +81,7 @@ def noc_distribution(frame: pd.DataFrame, protocol: Protocol, column: str, thres
         values = [evaluated[(evaluated.dataset == ds) & (evaluated.label == lb)][column].dropna().to_numpy()
                   for lb in labels]
         shown = [v if v.size else np.array([np.nan]) for v in values]
-        ax.boxplot(shown, vert=False, showmeans=True, widths=0.6,
+        ax.boxplot(shown, **HORIZONTAL, showmeans=True, widths=0.6,
                    meanprops={"marker": "D", "markerfacecolor": "black", "markeredgecolor": "black", "markersize": 4})
         ax.set_yticks(range(1, len(labels) + 1), [f"{lb} (n={v.size})" for lb, v in zip(labels, values)])
         ax.set_xlim(0.5, protocol.max_clicks + 0.5)

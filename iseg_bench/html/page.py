@@ -57,12 +57,13 @@ def _num(value: float, digits: int = 0) -> str:
 
 
 def iou_svg(curves: list[tuple[str, list[float]]], max_clicks: int, threshold: float) -> Markup:
-    """An inline SVG of IoU after each click, one polyline per method (dash patterns tell them apart)."""
+    """An inline SVG of IoU after each click, one polyline per method (dash patterns tell them apart),
+    with a dot per click (a sample that stopped after one click still shows)."""
     w, h, left, bottom, top, right = 440, 210, 38, 28, 10, 10
     pw, ph = w - left - right, h - top - bottom
 
-    def xy(k: int, v: float) -> str:
-        return f"{left + pw * (k - 1) / max(1, max_clicks - 1):.1f},{top + ph * (1 - v):.1f}"
+    def xy(k: int, v: float) -> tuple[str, str]:
+        return f"{left + pw * (k - 1) / max(1, max_clicks - 1):.1f}", f"{top + ph * (1 - v):.1f}"
 
     parts = [f'<svg class="curve" viewBox="0 0 {w} {h}" role="img" aria-label="IoU after each click">',
              f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" class="frame"/>']
@@ -70,13 +71,15 @@ def iou_svg(curves: list[tuple[str, list[float]]], max_clicks: int, threshold: f
         y = top + ph * (1 - v) + 4
         parts.append(f'<text x="{left - 4}" y="{y:.1f}" class="tick" text-anchor="end">{v:g}</text>')
     for k in sorted({1, max_clicks, *range(5, max_clicks, 5)}):
-        x = xy(k, 0).split(",")[0]
+        x = xy(k, 0)[0]
         parts.append(f'<text x="{x}" y="{h - bottom + 14}" class="tick" text-anchor="middle">{k}</text>')
     parts.append(f'<line x1="{left}" x2="{left + pw}" y1="{top + ph * (1 - threshold):.1f}" '
                  f'y2="{top + ph * (1 - threshold):.1f}" class="threshold"/>')
     parts.append(f'<text x="{w - right}" y="{h - 2}" class="tick" text-anchor="end">click</text>')
     for i, (label, ious) in enumerate(curves):
-        points = " ".join(xy(k, float(v)) for k, v in enumerate(ious, 1) if not np.isnan(v))
+        coords = [xy(k, float(v)) for k, v in enumerate(ious, 1) if not np.isnan(v)]
+        points = " ".join(f"{x},{y}" for x, y in coords)
+        parts += [f'<circle cx="{x}" cy="{y}" r="2.5" class="dot f{i % 8}"/>' for x, y in coords]
         dash = DASHES[i % len(DASHES)]
         parts.append(f'<polyline points="{points}" class="series s{i % 8}" stroke-dasharray="{dash}">'
                      f"<title>{escape(label)}</title></polyline>")
