@@ -24,6 +24,22 @@ def test_python_api_example_runs():
     assert 1 <= int(clicks) <= 20 and ious.strip().startswith("[")
 
 
+def test_load_results_example_runs(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from iseg_bench.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["run", "--methods", "disk,grabcut", "--limit", "4", "--no-progress",
+                                       "--no-report"])
+    assert result.exit_code == 0, result.output
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(marked_block("test: load results"), "README.md", "exec"), {})
+    lines = out.getvalue().strip().splitlines()
+    assert "noc_90" in lines[0] and len(lines) == 1 + 6  # header, the 3 hardest samples of each method
+
+
 def readme_files_and_commands() -> tuple[dict[str, str], list[str]]:
     """The README's example files (``<!-- test: file NAME -->``) and commands (``<!-- test: command -->``)."""
     text = README.read_text()
