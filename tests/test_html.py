@@ -316,3 +316,29 @@ def test_the_report_in_a_browser(with_masks, browser, tmp_path):
     page.wait_for_load_state("load")
     assert page.title().startswith("iseg-bench report")
     assert problems == []
+
+
+def test_real_grabcut_report_in_a_browser(tmp_path, shared_datasets, browser):
+    """The real GrabCut images: masks stored, every sample viewed, pages load whole in Chromium."""
+    out = tmp_path / "results"
+    result = invoke("run", "--methods", "grabcut,watershed", "--datasets", "GrabCut", "--data-root",
+                    str(shared_datasets), "--limit", "3", "--out", str(out), "--save-masks", "--html", "--views",
+                    "all", "--no-progress")
+    assert result.exit_code == 0, result.output
+    frame = load_results(out)
+    dataset = open_dataset("GrabCut", shared_datasets)
+    for row in frame.itertuples():
+        gt = dataset.load(dataset.ids.index(row.sample_id)).gt
+        assert [float(np.float32(metrics.iou(gt, m))) for m in decode(Path(row.masks))] == row.ious
+    pages = _pages(out / "report")
+    assert len(pages) == 3
+    page, problems = _open(browser, out / "report" / "index.html")
+    assert _broken_images(page) == [] and page.locator("img.thumb").count() == 3
+    for sample_page in pages:
+        page.goto(sample_page.as_uri())
+        assert _broken_images(page) == []
+        assert page.locator("section.method").count() == 2
+        assert page.locator(".masks-stored").count() == 2
+    if SCREENSHOTS:
+        page.screenshot(path=str(Path(SCREENSHOTS) / "grabcut-sample.png"), full_page=True)
+    assert problems == []
