@@ -342,3 +342,16 @@ def test_real_grabcut_report_in_a_browser(tmp_path, shared_datasets, browser):
     if SCREENSHOTS:
         page.screenshot(path=str(Path(SCREENSHOTS) / "grabcut-sample.png"), full_page=True)
     assert problems == []
+
+
+def test_several_protocols_get_one_html_report_each_and_an_index(tmp_path):
+    out = tmp_path / "res"
+    for protocol in ("neutral", "ritm"):
+        assert invoke("run", "--methods", "disk", "--limit", "2", "--out", str(out), "--protocol", protocol,
+                      "--no-report").exit_code == 0
+    result = invoke("report", str(out), "--html", "--views", "1")
+    assert result.exit_code == 0, result.output
+    top = (out / "report" / "index.html").read_text()
+    links = re.findall(r'href="([^"]+\.html)"', top)
+    assert len(links) == 2 and all((out / "report" / link).exists() for link in links)
+    assert any(link.startswith("ritm-") for link in links)
