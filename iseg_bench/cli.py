@@ -4,12 +4,17 @@ Exit codes: 0 success; 1 ``regress`` found a change beyond tolerance; 2 bad usag
 dataset or protocol, bad option, missing data folder); 3 the run finished and its results are
 stored, but some samples failed (data or method errors, listed in the report) or a method could not
 be loaded; 4 the results folder cannot be read or written; 5 ``regress`` refused a baseline made
-under another protocol, dataset copy or weights.
+under another protocol, dataset copy or weights; 130 interrupted (Ctrl-C): a run says how many samples
+it stored, and running the same command again resumes it.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import time
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +26,7 @@ from .protocol import UNTRAINED_CONTROLS, ProtocolError, presets, resolve_protoc
 from .registry import UnknownNameError
 
 EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_FAILED_SAMPLES, EXIT_STORE, EXIT_INCOMPARABLE = 0, 1, 2, 3, 4, 5
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command ended by Ctrl-C
 DEFAULT_METHODS = "grabcut,watershed,disk"
 
 
@@ -37,6 +43,18 @@ device_option = click.option(
     "--device", default="cpu", show_default=True,
     help="Where the deep methods compute: cpu, cuda, cuda:N or auto (a GPU when there is one); weight-free "
          "methods compute on the CPU.")
+
+
+def html_options(command):
+    """``--html`` and ``--views``: the browsable report and how many samples get their own page."""
+    command = click.option("--views", default="12", show_default=True,
+                           help="With --html: per dataset, the N worst samples of each method and the N where "
+                                "methods disagree most get their own page, or 'all'.")(command)
+    return click.option("--html", is_flag=True,
+                        help="Also write the browsable report: REPORT/index.html with tables, figures, sample "
+                             "galleries and per-sample views (opens from disk).")(command)
+
+
 out_option = click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True,
     help="Results folder (created; re-running resumes it).")
@@ -69,6 +87,18 @@ def _usage_errors():
     return translate()
 
 
+PROGRESS_INTERVAL_S = 10.0  # seconds between progress lines when stderr is not a terminal
+PROGRESS_INTERVAL_ENV = "ISEG_BENCH_PROGRESS_INTERVAL"  # overrides PROGRESS_INTERVAL_S (seconds)
+
+
+def _progress_interval() -> float:
+    """Seconds between progress lines: PROGRESS_INTERVAL_ENV when it holds a number, else the constant."""
+    try:
+        return max(0.0, float(os.environ[PROGRESS_INTERVAL_ENV]))
+    except (KeyError, ValueError):
+        return PROGRESS_INTERVAL_S
+
+
 class _ProgressBar:
     """A ``runner.Progress`` drawing a bar on stderr (opened when the run says how many samples)."""
 
@@ -76,8 +106,9 @@ class _ProgressBar:
         self.label = label
         self.bar: Any = None  # click's progress bar, once the total is known
 
-    def __call__(self, total: int, record) -> None:
+    def __call__(self, pending: dict[tuple[str, str], int], record) -> None:
         if self.bar is None:
+            total = sum(pending.values())
             self.bar = click.progressbar(length=total, label=f"{total} samples ({self.label})", file=sys.stderr,
                                          show_pos=True, show_eta=True)
             self.bar.__enter__()
@@ -89,17 +120,98 @@ class _ProgressBar:
             self.bar.__exit__(None, None, None)
 
 
+def _duration(seconds: float) -> str:
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+class _ProgressLog:
+    """A ``runner.Progress`` for a stderr that is not a terminal (CI logs, ``2> log``), where a bar
+    shows nothing: a line when the run starts, then one every ``interval`` seconds (checked as
+    samples finish) and one when the last sample is stored, with the rate, the time left and each
+    method and dataset's count."""
+
+    def __init__(self, label: str, interval: float, clock: Callable[[], float] = time.monotonic,
+                 write: Callable[[str], None] | None = None) -> None:
+        self.label, self.interval, self.clock = label, interval, clock
+        self.write = write or (lambda line: click.echo(line, err=True))
+        self.pending: dict[tuple[str, str], int] = {}
+        self.done: Counter = Counter()
+        self.started = self.last = 0.0
+        self.opened = False
+
+    def __call__(self, pending: dict[tuple[str, str], int], record) -> None:
+        now = self.clock()
+        if not self.opened:
+            self.pending, self.started, self.last, self.opened = dict(pending), now, now, True
+            self.write(f"progress: {sum(self.pending.values())} samples to evaluate ({self.label})")
+        if record is None:
+            return
+        self.done[(record.method, record.dataset)] += 1
+        if sum(self.done.values()) >= sum(self.pending.values()) or now - self.last >= self.interval:
+            self.last = now
+            self.write(self.line(now))
+
+    def line(self, now: float) -> str:
+        """``progress: 40/90 samples (44 %), 3.1 samples/s, ~16 s left; grabcut on Synthetic 30/30 done, ...``"""
+        total, done = sum(self.pending.values()), sum(self.done.values())
+        elapsed = now - self.started
+        rate = done / elapsed if elapsed > 0 else float("inf")
+        if done >= total:
+            when = f"done in {_duration(elapsed)}"
+        else:
+            when = f"~{_duration((total - done) / rate)} left" if rate > 0 else "time left unknown"
+        pairs = [f"{method} on {dataset} {self.done[(method, dataset)]}/{n}"
+                 + (" done" if self.done[(method, dataset)] >= n else "")
+                 for (method, dataset), n in self.pending.items()]
+        speed = f"{rate:.3g} samples/s" if elapsed > 0 else "rate not yet known"
+        return (f"progress: {done}/{total} samples ({100 * done / max(total, 1):.0f} %), {speed}, {when}; "
+                + ", ".join(pairs))
+
+    def close(self) -> None:
+        """Nothing to close: every line is complete."""
+
+
+def _show_progress(progress: bool, label: str) -> _ProgressBar | _ProgressLog | None:
+    """How ``run`` shows progress: a bar on a terminal, lines in a log (stderr not a terminal), or nothing."""
+    if not progress:
+        return None
+    return _ProgressBar(label) if sys.stderr.isatty() else _ProgressLog(label, _progress_interval())
+
+
 def _execute(plan, progress: bool):
-    """Run a plan, drawing its progress; usage errors name the option."""
-    from .runner import no_progress
+    """Run a plan, showing its progress; usage errors name the option. An interrupted run (Ctrl-C)
+    ends with one line saying how many samples it stored and that running the command again resumes
+    it, and exits with EXIT_INTERRUPTED."""
+    from .runner import RunInterrupted, no_progress
     from .runner import run as run_plan
 
-    bar = _ProgressBar(plan.executor + ("" if plan.workers == 1 else f", {plan.workers} workers"))
+    shown = _show_progress(progress, plan.executor + ("" if plan.workers == 1 else f", {plan.workers} workers"))
     try:
-        with _usage_errors():
-            return run_plan(plan, progress=bar if progress else no_progress, echo=lambda m: click.echo(m, err=True))
-    finally:
-        bar.close()
+        try:
+            with _usage_errors():
+                return run_plan(plan, progress=shown or no_progress, echo=lambda m: click.echo(m, err=True))
+        finally:
+            if shown is not None:
+                shown.close()
+    except KeyboardInterrupt as exc:
+        _quiet_interrupts()
+        stored = exc.outcome.evaluated if isinstance(exc, RunInterrupted) else 0
+        click.echo(f"interrupted: {stored} sample{'' if stored == 1 else 's'} stored in this run "
+                   f"(kept in {plan.out}); re-running the same command resumes the run", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+
+
+def _quiet_interrupts() -> None:
+    """Ignore further Ctrl-C while the command reports an interruption and exits."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _check_weights(weights: Path | None, methods: tuple[str, ...]) -> None:
@@ -147,12 +259,16 @@ class _Commands(click.Group):
         except StoreError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_STORE)
+        except KeyboardInterrupt:  # a run reports what it kept itself (_execute)
+            _quiet_interrupts()
+            click.echo("interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
 
 
 EXIT_CODES_HELP = ("Exit codes: 0 success; 1 regress found a change beyond tolerance; 2 bad usage (unknown name, "
                    "bad option, missing data folder, absent device); 3 results stored but some samples failed or a "
                    "method could not be loaded; 4 the results folder cannot be read or written; 5 regress refused a "
-                   "baseline of another experiment.")
+                   "baseline of another experiment; 130 interrupted (Ctrl-C; re-running a run resumes it).")
 
 
 @click.group(cls=_Commands, epilog=EXIT_CODES_HELP,
@@ -196,10 +312,15 @@ def main() -> None:
 @device_option
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar on stderr.")
 @click.option("--report/--no-report", "make_report", default=True, help="Render the report after the run.")
+@click.option("--save-masks", is_flag=True,
+              help="Store the mask after every click (OUT/masks, a few kB per sample), for the HTML report's "
+                   "sample views; without it the report re-runs the samples it shows.")
+@html_options
 def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out: Path, data_root: Path | None,
         weights: Path | None, executor: str | None, workers: int, timeout: float | None, threads: int | None,
         implementation: str, untrained_control: str | None, ray_address: str | None, ray_cpus: float,
-        ray_gpus: float, device: str, progress: bool, make_report: bool) -> None:
+        ray_gpus: float, device: str, progress: bool, make_report: bool, save_masks: bool, html: bool,
+        views: str) -> None:
     """Evaluate methods on datasets; records go to OUT/records, the report to OUT/report."""
     from .runner import RunPlan
 
@@ -219,7 +340,7 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--timeout") from None
     plan = RunPlan(_split(methods), _split(datasets), protocol, out, data_root, limit, weights, executor, workers,
-                   timeout, ray_address, ray_cpus, ray_gpus, threads, implementation, device)
+                   timeout, ray_address, ray_cpus, ray_gpus, threads, implementation, device, save_masks)
     click.echo(protocol.summary(), err=True)
     outcome = _execute(plan, progress)
     click.echo(f"{outcome.evaluated} samples evaluated ({outcome.failed} failed), "
@@ -237,24 +358,50 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
                    "orientation; `iseg-bench bench` is the careful timing phase (one fresh process per method, "
                    "warm-up, repeated and interleaved measurements).", err=True)
     if make_report and (outcome.evaluated or outcome.counts["skipped"]):
-        _render(out)
+        _render(out, _html_options(html, views, weights, data_root, device))
     sys.exit(EXIT_FAILED_SAMPLES if outcome.failed or outcome.not_loaded else EXIT_OK)
 
 
 @main.command()
 @click.argument("results_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def report(results_dir: Path) -> None:
-    """Re-render tables, plots and summary from the records stored in RESULTS_DIR."""
-    _render(results_dir)
+@html_options
+@click.option("--weights", type=click.Path(path_type=Path), default=None,
+              help="With --html: checkpoint file or folder for re-running samples whose masks were not stored.")
+@click.option("--data-root", type=click.Path(path_type=Path), default=None,
+              help="With --html: where the datasets are, if not where the run read them.")
+@device_option
+def report(results_dir: Path, html: bool, views: str, weights: Path | None, data_root: Path | None,
+           device: str) -> None:
+    """Re-render tables, plots and summary from the records stored in RESULTS_DIR (and the browsable
+    HTML report with --html)."""
+    _render(results_dir, _html_options(html, views, weights, data_root, device))
 
 
-def _render(results_dir: Path) -> None:
+def _html_options(html: bool, views: str, weights: Path | None, data_root: Path | None, device: str):
+    """The HTML report's options, or None without --html."""
+    if not html:
+        return None
+    from .html import HtmlOptions
+
+    if views.strip().lower() == "all":
+        count = None
+    elif views.strip().isdigit() and int(views) > 0:
+        count = int(views)
+    else:
+        raise click.BadParameter(f"{views!r} is neither a positive number nor 'all'", param_hint="--views")
+    return HtmlOptions(count, weights, data_root, device)
+
+
+def _render(results_dir: Path, html=None) -> None:
     from .report import render
 
-    reports = render(results_dir)
+    reports = render(results_dir, html)
     for rep in reports:
         click.echo(rep.markdown)
-        click.echo(f"\nreport written to {rep.out_dir}/ ({', '.join(p.name for p in rep.files)})\n")
+        files = [p for p in rep.files if p.parent == rep.out_dir]
+        click.echo(f"\nreport written to {rep.out_dir}/ ({', '.join(p.name for p in files)})\n")
+        if html is not None:
+            click.echo(f"HTML report: {rep.out_dir / 'index.html'} (open it in a browser; it needs no server)\n")
 
 
 def _size(value: str, param: str) -> tuple[int, int]:
@@ -301,7 +448,8 @@ def _size(value: str, param: str) -> tuple[int, int]:
               help="Timed calls per network phase and round.")
 @click.option("--rounds", type=click.IntRange(min=1), default=2, show_default=True,
               help="Rounds over all jobs (interleaved), pooled.")
-@out_option
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True,
+              help="Results folder; the measurements go to OUT/bench (a job measured again replaces its file).")
 @weights_option
 @device_option
 def bench(methods: str, protocol_spec: str, implementations: str, untrained_control: str, size: str,
@@ -383,15 +531,17 @@ def regress(baseline: Path, tolerance: str | None, update: bool, methods: str | 
 
 @main.command("paper-tables")
 @click.argument("results_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("results"))
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports/paper"),
-              show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the tables and plots (created) [default: RESULTS_DIR/paper].")
 @click.option("--dataset", default=None,
               help="Dataset of Table 2 and the trade-off plot [default: SBD, else the largest].")
-def paper_tables(results_dir: Path, out: Path, dataset: str | None) -> None:
-    """Render the analogues of the paper's Tables 1-3 and the efficiency plots from stored results."""
+def paper_tables(results_dir: Path, out: Path | None, dataset: str | None) -> None:
+    """Render the analogues of the paper's Tables 1-3 and the efficiency plots from stored results
+    (what cannot be rendered, and why, is said on stderr)."""
     from .paper import render_paper_tables
 
-    written = render_paper_tables(results_dir, out, dataset)
+    written = render_paper_tables(results_dir, out or results_dir / "paper", dataset,
+                                  echo=lambda m: click.echo(m, err=True))
     for path in written:
         click.echo(str(path))
 

@@ -9,14 +9,18 @@ each sample a time limit and survive a worker that crashes or hangs: that sample
 method error with the reason, the worker is replaced, the run goes on. The time limit counts the
 sample's evaluation only: loading a method or dataset in a fresh worker has its own, generous
 limit. Latency is not measured in parallel runs (workers share the machine): their records carry
-``timed = False`` and no latencies.
+``timed = False`` and no latencies. Ctrl-C is the parent's to handle: pool workers ignore SIGINT, and
+an interrupted ``run`` stops its workers at once (the samples they held are not stored, so a resumed
+run evaluates them).
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import queue
+import signal
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -128,10 +132,13 @@ class _alarm:
 def _worker_main(spec: WorkSpec, inbox, outbox, threads: int, parent: int) -> None:
     """A pool worker: take tasks, announce each start, return each record (as a dict).
 
-    It exits when told to (None), or when its parent is gone (a killed run leaves no orphans).
+    It exits when told to (None), or when its parent is gone (a killed run leaves no orphans). It
+    ignores SIGINT: a Ctrl-C reaches every process of the terminal's group, and the parent, which
+    handles it, stops the workers.
     """
     from .environment import set_threads
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     set_threads(threads)
     bench = Workbench(spec)
     while True:
@@ -176,7 +183,8 @@ class ProcessExecutor:
         spec = self.spec.with_device(self.devices[i])
         proc = self.ctx.Process(target=_worker_main, args=(spec, inbox, outbox, self.threads, os.getpid()),
                                 daemon=True)
-        proc.start()
+        with _sigint_blocked():
+            proc.start()
         return _Slot(proc, inbox)
 
     def run(self, tasks: Sequence[Task]) -> Iterator[SampleRecord]:
@@ -185,6 +193,7 @@ class ProcessExecutor:
         outbox = self.ctx.Queue()
         slots = [self._start(outbox, i) for i in range(min(self.workers, len(tasks)))]
         remaining = len(tasks)
+        finished = False
         try:
             for slot in slots:
                 self._feed(slot, pending)
@@ -212,14 +221,9 @@ class ProcessExecutor:
                         remaining -= 1
                         self._feed(slots[i], pending)
                         yield failed(by_id[task.task_id], reason)
+            finished = True
         finally:
-            for slot in slots:
-                if slot.process.is_alive():
-                    slot.inbox.put(None)
-            for slot in slots:
-                slot.process.join(timeout=5)
-                if slot.process.is_alive():
-                    slot.process.kill()
+            _stop(slots, finished)
 
     def _feed(self, slot: _Slot, pending: list[Task]) -> None:
         if pending:
@@ -233,6 +237,38 @@ class ProcessExecutor:
         if not slot.process.is_alive():
             return f"worker process died (exit code {slot.process.exitcode}) while evaluating this sample"
         return overdue(slot.fed, slot.started, self.timeout, "worker")
+
+
+def _stop(slots: list[_Slot], finished: bool) -> None:
+    """Stop the pool: after a finished run each worker is told to exit; otherwise (interrupted, or the
+    caller stopped reading) every worker is terminated at once, abandoning the sample it holds (not
+    stored: a resumed run evaluates it), and the tasks not handed out are dropped."""
+    for slot in slots:
+        if slot.process.is_alive():
+            if finished:
+                slot.inbox.put(None)
+            else:
+                slot.process.terminate()
+    for slot in slots:
+        slot.process.join(timeout=5)
+        if slot.process.is_alive():
+            slot.process.kill()
+            slot.process.join(timeout=5)
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Block SIGINT in this thread while a worker process starts: the worker inherits the block (and
+    keeps it; it also ignores SIGINT once running), so a Ctrl-C during its start-up cannot end it with
+    a traceback. A Ctrl-C held back meanwhile reaches this process when the block ends."""
+    if not hasattr(signal, "pthread_sigmask"):  # not on Windows; workers still ignore SIGINT once started
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 EXECUTORS: Registry[type] = Registry("executor")

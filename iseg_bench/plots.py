@@ -148,13 +148,20 @@ def _families(results: Sequence[dict]) -> set[str]:
     return {r["info"]["family"] for r in results if r["protocol"]["name"] == r["info"]["family"]}
 
 
+def has_time(row: ResultRow, threshold: float = 0.90) -> bool:
+    """Whether the row has a time to reach ``threshold`` (not when its samples ran untimed, in parallel)."""
+    key = thr_key(threshold)
+    return bool(row.samples) and key in row.time_s and not np.isnan(row.time_s[key])
+
+
 def plot_accuracy_time(rows: Sequence[ResultRow], protocol: Protocol, dataset: str, path: Path,
                        threshold: float = 0.90) -> Path:
-    """NoC@t against the model time to reach t per sample, one point per method (hollow: untrained)."""
+    """NoC@t against the model time to reach t per sample, one point per method (hollow: untrained);
+    rows without times (``has_time``) are left out: draw it only when some row has them."""
     key = thr_key(threshold)
     fig, ax = plt.subplots(figsize=(11, 6))
     for r, (colour, marker, _) in zip(rows, _styles(len(rows))):
-        if r.samples and key in r.time_s and not np.isnan(r.time_s[key]):
+        if has_time(r, threshold):
             hollow = r.status == "UNTRAINED"
             ax.scatter(r.time_s[key] / r.samples, r.noc[key], s=55, marker=marker, label=r.label,
                        facecolors="none" if hollow else colour, edgecolors=colour, linewidths=1.5)

@@ -3,13 +3,17 @@
 Names are checked and datasets opened before any work starts, so a typo fails in a second rather
 than after an hour. Each finished sample is appended to the store at once; samples whose key is
 already stored are skipped, so re-running a command resumes it and changes nothing already done.
-Progress is reported through a callback (``Progress``), so the library prints nothing itself.
+Progress is reported through a callback (``Progress``), so the library prints nothing itself. An
+interrupted run (Ctrl-C) raises ``RunInterrupted`` with what it stored: each record is stored whole
+or not at all, and running the plan again resumes it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import signal
 import sys
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,12 +59,16 @@ class RunPlan:
                                self.ray_gpus)
 
 
-# Progress of a run: called with the number of samples to evaluate (before any), then once per
-# finished record; the command line draws a bar, the library prints nothing.
-Progress = Callable[[int, SampleRecord | None], None]
+# The samples a run evaluates, by (method, dataset) name as in its records, in the plan's order; pairs
+# whose samples are all stored already are left out.
+Pending = dict[tuple[str, str], int]
+
+# Progress of a run: called with the samples to evaluate and no record before any is evaluated, then
+# with each record once it is stored; the command line draws a bar or logs lines, the library prints nothing.
+Progress = Callable[[Pending, SampleRecord | None], None]
 
 
-def no_progress(total: int, record: SampleRecord | None) -> None:
+def no_progress(pending: Pending, record: SampleRecord | None) -> None:
     """A Progress that reports nothing."""
 
 
@@ -80,6 +88,37 @@ class RunOutcome:
         return self.counts[DATA_ERROR] + self.counts[METHOD_ERROR]
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """The run was interrupted (Ctrl-C, SIGINT). ``outcome`` counts what it stored before it stopped:
+    those records are kept, and running the same plan again resumes after them."""
+
+    def __init__(self, outcome: RunOutcome) -> None:
+        super().__init__(f"run interrupted after storing {outcome.evaluated} samples")
+        self.outcome = outcome
+
+
+class _HoldInterrupt:
+    """Hold a Ctrl-C back while a record is stored and counted, and raise it after: an interrupted
+    run then stores each record whole or not at all and counts exactly what it stored. Only in the
+    main thread, and only while SIGINT raises KeyboardInterrupt (Python's default handler)."""
+
+    def __enter__(self) -> _HoldInterrupt:
+        self.held, self.previous = False, None
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            self.previous = signal.signal(signal.SIGINT, self._hold)
+        return self
+
+    def _hold(self, signum, frame) -> None:
+        self.held = True
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+            if self.held and kind is None:
+                raise KeyboardInterrupt
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -89,7 +128,19 @@ def open_datasets(specs: tuple[str, ...], data_root: Path | None) -> list[Datase
 
 
 def run(plan: RunPlan, progress: Progress = no_progress, echo: Callable[[str], None] = print) -> RunOutcome:
-    """Evaluate the plan into ``plan.out``; raises before any work on unknown names, layouts or devices."""
+    """Evaluate the plan into ``plan.out``; raises before any work on unknown names, layouts or devices,
+    and ``RunInterrupted`` (a KeyboardInterrupt) with what was stored when interrupted."""
+    outcome = RunOutcome()
+    try:
+        _run(plan, progress, echo, outcome)
+    except RunInterrupted:
+        raise
+    except KeyboardInterrupt:
+        raise RunInterrupted(outcome) from None
+    return outcome
+
+
+def _run(plan: RunPlan, progress: Progress, echo: Callable[[str], None], outcome: RunOutcome) -> None:
     for name in plan.methods:
         METHODS.entry(name)  # UnknownNameError with suggestions, before anything runs
     EXECUTORS.entry(plan.executor)
@@ -109,7 +160,6 @@ def run(plan: RunPlan, progress: Progress = no_progress, echo: Callable[[str], N
     for ds in datasets:
         store.update_manifest(dataset=ds.describe())
     done = store.keys()
-    outcome = RunOutcome()
     predictors: dict[str, object] = {}
     tasks: list[Task] = []
     for method in plan.methods:
@@ -141,15 +191,23 @@ def run(plan: RunPlan, progress: Progress = no_progress, echo: Callable[[str], N
     executor = make_executor(plan.executor, spec, plan.executor_options(), predictors)
     if not executor.measures_latency:
         predictors.clear()  # workers load their own copies
-    progress(len(tasks), None)
-    with store:
-        for record in executor.run(tasks):
-            store.append(record)
-            done.add(record.key)
-            outcome.counts[record.status] += 1
-            if record.timed:
-                outcome.load = combine([outcome.load, LoadReading.from_dict(record.load)])
-            if record.error:
-                outcome.errors.append(f"{record.method} on {record.dataset} / {record.sample_id}: {record.error}")
-            progress(len(tasks), record)
-    return outcome
+    pending: Pending = dict(Counter((t.record["method"], t.record["dataset"]) for t in tasks))
+    progress(pending, None)
+    records = executor.run(tasks)
+    try:
+        with store:
+            for record in records:
+                with _HoldInterrupt():
+                    store.append(record)
+                    done.add(record.key)
+                    outcome.counts[record.status] += 1
+                    if record.timed:
+                        outcome.load = combine([outcome.load, LoadReading.from_dict(record.load)])
+                    if record.error:
+                        outcome.errors.append(f"{record.method} on {record.dataset} / {record.sample_id}: "
+                                              f"{record.error}")
+                progress(pending, record)
+    finally:  # interrupted or failed: the executor stops its workers now
+        close = getattr(records, "close", None)
+        if close is not None:
+            close()

@@ -157,3 +157,18 @@ class HangsOnTrigger(_TestPredictor):
         while _is_trigger(self.image):
             time.sleep(1)
         return np.zeros(self.image.shape[:2], np.float32)
+
+
+class SlowClicks(_TestPredictor):
+    """Spends ``ISEG_TEST_CLICK_S`` seconds (default 0.05) on every click and never finds the object,
+    so each sample takes all its clicks: a run that lasts long enough to be interrupted, and that a
+    test can then resume quickly (the same records with the variable set to 0)."""
+
+    name = "slow-clicks"
+
+    def predict(self, clicks, prev_mask):
+        import os
+        import time
+
+        time.sleep(float(os.environ.get("ISEG_TEST_CLICK_S", "0.05")))
+        return np.zeros(self.image.shape[:2], np.float32)

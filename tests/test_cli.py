@@ -307,3 +307,74 @@ def test_manifest_gets_the_mode_of_the_records(tmp_path):
                                      "--no-report"]).exit_code == 0
     record = next((out / "records").rglob("*.jsonl"))
     assert stat.S_IMODE((out / "manifest.json").stat().st_mode) == stat.S_IMODE(record.stat().st_mode)
+
+
+def test_every_option_of_every_command_has_help():
+    import click
+
+    ctx = click.Context(main)
+    commands = {name: main.get_command(ctx, name) for name in main.list_commands(ctx)}
+    assert "bench" in commands and "paper-tables" in commands
+    bare = [f"{name} {'/'.join(param.opts)}" for name, command in commands.items() if command is not None
+            for param in command.params if isinstance(param, click.Option) and not (param.help or "").strip()]
+    assert bare == []
+    paper = CliRunner().invoke(main, ["paper-tables", "--help"]).output
+    assert "[default: RESULTS_DIR/paper]" in " ".join(paper.split())
+
+
+def test_progress_lines_when_stderr_is_not_a_terminal(tmp_path):
+    """A log (stderr piped) gets plain lines: the start, then per interval (0 here: every sample) the
+    count, share, rate and each method and dataset's count, and the end."""
+    import re
+
+    from iseg_bench.cli import PROGRESS_INTERVAL_ENV
+
+    out = tmp_path / "res"
+    proc = subprocess.run([sys.executable, "-m", "iseg_bench.cli", "run", "--methods", "disk,watershed", "--limit",
+                           "3", "--out", str(out), "--no-report"], capture_output=True, text=True,
+                          env=dict(os.environ, **{PROGRESS_INTERVAL_ENV: "0"}))
+    assert proc.returncode == 0, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("progress: ")]
+    assert lines[0] == "progress: 6 samples to evaluate (inline)"
+    counts = [int(m.group(1)) for m in (re.match(r"progress: (\d)/6 samples \(\d+ %\), [\d.]+ samples/s, ", line)
+                                        for line in lines[1:]) if m]
+    assert counts == [1, 2, 3, 4, 5, 6] and len(lines) == 7
+    assert "disk on Synthetic 3/3 done, watershed on Synthetic 0/3" in lines[3]
+    assert lines[-1].startswith("progress: 6/6 samples (100 %)") and "done in " in lines[-1]
+    assert lines[-1].endswith("disk on Synthetic 3/3 done, watershed on Synthetic 3/3 done")
+
+
+def test_progress_log_writes_a_line_per_interval_and_at_the_end():
+    from iseg_bench.cli import _ProgressLog
+    from iseg_bench.records import SampleRecord
+
+    now, lines = [0.0], []
+    log = _ProgressLog("inline", 10.0, clock=lambda: now[0], write=lines.append)
+    log({("a", "D"): 2, ("b", "D"): 2}, None)
+    assert lines == ["progress: 4 samples to evaluate (inline)"]
+    for t, method in ((4.0, "a"), (12.0, "a"), (15.0, "b"), (40.0, "b")):
+        now[0] = t
+        log({("a", "D"): 2, ("b", "D"): 2}, SampleRecord(method, "w", "D", "fp", f"{method}{t}", "p"))
+    assert lines[1:] == [  # none at 4 s and 15 s (within 10 s of the last line); the last sample always
+        "progress: 2/4 samples (50 %), 0.167 samples/s, ~12 s left; a on D 2/2 done, b on D 0/2",
+        "progress: 4/4 samples (100 %), 0.1 samples/s, done in 40 s; a on D 2/2 done, b on D 2/2 done"]
+
+
+def test_progress_is_a_bar_on_a_terminal_and_lines_in_a_log(monkeypatch):
+    from iseg_bench import cli
+
+    class Stream:
+        def __init__(self, tty: bool) -> None:
+            self.tty = tty
+
+        def isatty(self) -> bool:
+            return self.tty
+
+    monkeypatch.setattr(sys, "stderr", Stream(True))
+    assert isinstance(cli._show_progress(True, "inline"), cli._ProgressBar)
+    assert cli._show_progress(False, "inline") is None
+    monkeypatch.setattr(sys, "stderr", Stream(False))
+    log = cli._show_progress(True, "inline")
+    assert isinstance(log, cli._ProgressLog) and log.interval == cli.PROGRESS_INTERVAL_S
+    monkeypatch.setenv(cli.PROGRESS_INTERVAL_ENV, "2.5")
+    assert cli._show_progress(True, "inline").interval == 2.5

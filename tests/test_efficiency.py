@@ -133,3 +133,46 @@ def test_bench_and_paper_tables_from_the_command_line(tmp_path):
 def test_bench_rejects_unknown_names(tmp_path):
     r = CliRunner().invoke(main, ["bench", "--methods", "emcc", "--out", str(tmp_path)])
     assert r.exit_code == 2 and "did you mean" in r.output
+
+
+def test_paper_tables_from_a_parallel_run_say_what_they_leave_out(tmp_path, monkeypatch):
+    """Untimed records (a parallel run), no bench results, COCO_MVal and Synthetic run: the tables go
+    to RESULTS_DIR/paper (not the current folder); Table 1 and the accuracy-time plot are not written
+    and stderr says why (one line each), with no plotting warning; Table 3 says what it cannot list."""
+    import warnings
+
+    from layouts import write_paired
+
+    write_paired(tmp_path / "data" / "COCO_MVal", "img", "gt", {"a": (".jpg", ".png"), "b": (".jpg", ".png")})
+    out = tmp_path / "res"
+    r = CliRunner().invoke(main, ["run", "--methods", "disk", "--datasets", "Synthetic,COCO_MVal", "--data-root",
+                                  str(tmp_path / "data"), "--limit", "2", "--workers", "2", "--out", str(out),
+                                  "--no-report", "--no-progress"])
+    assert r.exit_code == 0, r.output
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        r = CliRunner().invoke(main, ["paper-tables", str(out), "--dataset", "Synthetic"])
+    assert r.exit_code == 0, r.output
+    assert [str(w.message) for w in caught] == []
+    assert list(elsewhere.iterdir()) == []  # nothing written into the current folder
+    paper = out / "paper"
+    names = {p.name for p in paper.iterdir()}
+    assert {"table2.md", "table3.md", "index.md"} <= names
+    assert "accuracy_time.png" not in names and "table1.md" not in names
+    err = r.stderr.splitlines()
+    table1 = [line for line in err if line.startswith("Table 1 not written")]
+    assert len(table1) == 1 and "no `iseg-bench bench` results" in table1[0] and f"--out {out}" in table1[0]
+    plot = [line for line in err if line.startswith("accuracy_time.png not written")]
+    assert len(plot) == 1 and "not timed" in plot[0] and "parallel" in plot[0] and "serially" in plot[0]
+    coco = [line for line in err if line.startswith("Table 3: COCO_MVal is not listed")]
+    assert len(coco) == 1
+    table3 = " ".join((paper / "table3.md").read_text().split())
+    assert ("COCO_MVal is not listed: iseg-bench records no published COCO_MVal numbers for the paper's Table 3 "
+            "rows (it records GrabCut, Berkeley, SBD, DAVIS, PascalVOC).") in table3
+    assert ("Also run here, on datasets without a column in this table (their NoC is in the run's own report): "
+            "COCO_MVal, Synthetic.") in table3
+    assert "Not written, or not listed:" in (paper / "index.md").read_text()
+    assert str(paper / "table3.md") in r.stdout

@@ -122,6 +122,55 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path, extra):
     assert ious_by_key(out) == ious_by_key(reference)
 
 
+TESTS = Path(__file__).resolve().parent
+
+
+@pytest.mark.parametrize("executor", ["inline", "process", "ray"])
+def test_ctrl_c_keeps_every_stored_sample_says_so_once_and_resumes(tmp_path, executor):
+    """Ctrl-C in a terminal reaches the whole process group (the run and its workers): the run ends
+    with exit code 130 and one line saying how many samples it stored, no worker traceback, every
+    stored record intact, no process left; the same command then resumes after them."""
+    import os
+    import re
+
+    if executor == "ray":
+        pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'iseg-bench[ray]'")
+    out, limit = tmp_path / "res", 10
+    command = [sys.executable, "-m", "iseg_bench.cli", "run", "--methods", "helpers:SlowClicks", "--limit",
+               str(limit), "--out", str(out), "--no-report", "--executor", executor,
+               *(["--workers", "2"] if executor != "inline" else [])]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]))
+    records = out / "records" / "slow-clicks" / "Synthetic.jsonl"
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)  # its own process group, as a terminal's foreground job
+    deadline = time.time() + 120
+    while time.time() < deadline and not (records.exists() and records.read_text().count("\n") >= 1):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    said = re.findall(r"^interrupted: (\d+) samples? stored in this run .*re-running the same command resumes",
+                      stderr, re.M)
+    assert len(said) == 1 and stderr.count("interrupted") == 1, stderr
+    lines = records.read_text().splitlines(keepends=True)
+    kept = [json.loads(line) for line in lines]  # every line whole
+    assert all(line.endswith("\n") for line in lines) and 1 <= len(kept) == int(said[0]) < limit
+    while time.time() < deadline:  # the workers are gone with the run
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("processes of the interrupted run are still alive")
+    resumed = subprocess.run(command, capture_output=True, text=True, env=dict(env, ISEG_TEST_CLICK_S="0"))
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{limit - len(kept)} samples evaluated (0 failed), {len(kept)} already in" in resumed.stderr
+    keys = [r.key for r in ResultStore(out).load()]
+    assert len(keys) == len(set(keys)) == limit and {r["key"] for r in kept} <= set(keys)
+
+
 def test_ray_executor_matches_inline(tmp_path):
     pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'iseg-bench[ray]'")
     inline, ray_out = tmp_path / "inline", tmp_path / "ray"
