@@ -310,7 +310,8 @@ def main() -> None:
 @click.option("--ray-gpus", type=float, default=0.0, show_default=True,
               help="GPUs per Ray actor (an actor given GPUs computes its method on them).")
 @device_option
-@click.option("--progress/--no-progress", default=True, help="Show a progress bar on stderr.")
+@click.option("--progress/--no-progress", default=True,
+              help="Show progress on stderr: a bar on a terminal, else a line every few seconds.")
 @click.option("--report/--no-report", "make_report", default=True, help="Render the report after the run.")
 @click.option("--save-masks", is_flag=True,
               help="Store the mask after every click (OUT/masks, a few kB per sample), for the HTML report's "
@@ -339,6 +340,9 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
             check_serial_timeout()
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--timeout") from None
+    if html and not make_report:
+        raise click.BadParameter("--html writes a report; it cannot go with --no-report", param_hint="--html")
+    html_options = _html_options(html, views, weights, data_root, device)  # a bad --views fails before the run
     plan = RunPlan(_split(methods), _split(datasets), protocol, out, data_root, limit, weights, executor, workers,
                    timeout, ray_address, ray_cpus, ray_gpus, threads, implementation, device, save_masks)
     click.echo(protocol.summary(), err=True)
@@ -358,7 +362,7 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
                    "orientation; `iseg-bench bench` is the careful timing phase (one fresh process per method, "
                    "warm-up, repeated and interleaved measurements).", err=True)
     if make_report and (outcome.evaluated or outcome.counts["skipped"]):
-        _render(out, _html_options(html, views, weights, data_root, device))
+        _render(out, html_options)
     sys.exit(EXIT_FAILED_SAMPLES if outcome.failed or outcome.not_loaded else EXIT_OK)
 
 

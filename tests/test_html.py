@@ -200,9 +200,14 @@ def test_a_dataset_that_is_not_there_any_more_is_said_on_the_pages(tmp_path):
     assert all("not available here" in p.read_text() for p in _pages(out / "report"))
 
 
-def test_views_must_be_a_number_or_all(with_masks):
+def test_views_must_be_a_number_or_all_and_html_needs_the_report(with_masks, tmp_path):
     result = invoke("report", str(with_masks), "--html", "--views", "some")
     assert result.exit_code == 2 and "--views" in result.output
+    out = tmp_path / "r"
+    for args, hint in ((["--views", "0"], "--views"), (["--no-report"], "--html")):
+        result = invoke("run", "--methods", "disk", "--limit", "1", "--out", str(out), "--html", *args)
+        assert result.exit_code == 2 and hint in result.output
+        assert not out.exists()  # refused before any work
 
 
 def test_package_data_ships_the_templates_and_assets():
