@@ -67,6 +67,22 @@ def _protocol(spec: str):
         raise click.BadParameter(str(exc), param_hint="--protocol") from None
 
 
+def _with_clicker(protocol, clicker: str | None, spread: float | None, exponent: float | None):
+    """The protocol with the click strategy and parameters the options give (usage error if they do not fit)."""
+    changes: dict[str, object] = {k: v for k, v in (("clicker", clicker), ("click_spread", spread),
+                                                    ("click_exponent", exponent)) if v is not None}
+    if not changes:
+        return protocol
+    if clicker is not None:  # a new strategy starts from its own defaults, and names the protocol
+        changes = {"click_spread": 0.25, "click_exponent": 1.0, **changes}
+        if clicker != protocol.clicker:
+            changes["name"] = f"{protocol.name}-{clicker}"
+    try:
+        return protocol.replace(**changes)
+    except ProtocolError as exc:
+        raise click.BadParameter(str(exc), param_hint="--clicker") from None
+
+
 def _usage_errors():
     """Unknown names, unusable datasets and absent devices become usage errors naming the option."""
     import contextlib
@@ -317,17 +333,28 @@ def main() -> None:
               help="Store the mask after every click (OUT/masks, a few kB per sample), for the HTML report's "
                    "sample views; without it the report re-runs the samples it shows.")
 @html_options
+@click.option("--clicker", default=None,
+              help="Click strategy, replacing the protocol's: robot (the reference), or the seeded jitter, uniform, "
+                   "distance, boundary (`iseg-bench clickers` describes them).")
+@click.option("--click-seeds", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Run every sample under seeds 0..N-1 of a seeded click strategy (robustness to the user).")
+@click.option("--click-spread", type=float, default=None,
+              help="jitter's noise and boundary's band, as a fraction of the error region's radius [default: 0.25].")
+@click.option("--click-exponent", type=float, default=None,
+              help="distance's exponent on the distance to the region's boundary [default: 1, RClicks' DT].")
 def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out: Path, data_root: Path | None,
         weights: Path | None, executor: str | None, workers: int, timeout: float | None, threads: int | None,
         implementation: str, untrained_control: str | None, ray_address: str | None, ray_cpus: float,
         ray_gpus: float, device: str, progress: bool, make_report: bool, save_masks: bool, html: bool,
-        views: str) -> None:
+        views: str, clicker: str | None, click_seeds: int, click_spread: float | None,
+        click_exponent: float | None) -> None:
     """Evaluate methods on datasets; records go to OUT/records, the report to OUT/report."""
     from .runner import RunPlan
 
     protocol = _protocol(protocol_spec)
     if untrained_control is not None:
         protocol = protocol.replace(untrained_control=untrained_control)
+    protocol = _with_clicker(protocol, clicker, click_spread, click_exponent)
     _check_weights(weights, _split(methods))
     executor = executor or ("process" if workers > 1 else "inline")
     if executor == "inline" and workers > 1:
@@ -343,8 +370,12 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
     if html and not make_report:
         raise click.BadParameter("--html writes a report; it cannot go with --no-report", param_hint="--html")
     html_options = _html_options(html, views, weights, data_root, device)  # a bad --views fails before the run
-    plan = RunPlan(_split(methods), _split(datasets), protocol, out, data_root, limit, weights, executor, workers,
-                   timeout, ray_address, ray_cpus, ray_gpus, threads, implementation, device, save_masks)
+    try:
+        plan = RunPlan(_split(methods), _split(datasets), protocol, out, data_root, limit, weights, executor, workers,
+                       timeout, ray_address, ray_cpus, ray_gpus, threads, implementation, device, save_masks,
+                       click_seeds)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--click-seeds") from None
     click.echo(protocol.summary(), err=True)
     outcome = _execute(plan, progress)
     click.echo(f"{outcome.evaluated} samples evaluated ({outcome.failed} failed), "
@@ -632,6 +663,21 @@ def list_methods() -> None:
     rows = [[e.name, ", ".join(METHODS.aliases_of(e.name)), e.summary, e.origin] for e in METHODS.entries()]
     click.echo(tabulate(rows, headers=["method", "alias", "description", "from"], tablefmt="simple"))
     click.echo("\nAlso: any Predictor subclass by import path, e.g. --methods my_pkg.module:MyPredictor.")
+
+
+@main.command("clickers")
+def list_clickers() -> None:
+    """List the click strategies (the simulated users) and the protocol fields each reads."""
+    from tabulate import tabulate
+
+    from .clicker import CLICKERS, STRATEGY_PARAMETERS
+
+    rows = [[e.name, "yes" if getattr(CLICKERS.get(e.name), "seeded", False) else "no",
+             ", ".join(STRATEGY_PARAMETERS.get(e.name, ())) or "–", e.summary] for e in CLICKERS.entries()]
+    click.echo(tabulate(rows, headers=["clicker", "seeded", "reads", "rule"], tablefmt="simple",
+                        maxcolwidths=[None, None, None, 70]))
+    click.echo("\nrun --clicker NAME --click-seeds N runs every sample under N seeds; the rules and their sources "
+               "are in iseg_bench/click_strategies.py and the README.")
 
 
 @main.command("weights")

@@ -66,6 +66,8 @@ class RobotClicker:
     IoU) reads the frame only once.
     """
 
+    seeded = False  # the robot draws nothing: the same clicks every time
+
     def __init__(self, gt: np.ndarray) -> None:
         if gt.ndim != 2:
             raise ValueError(f"ground truth must be a 2-D label map, got shape {gt.shape}")
@@ -105,30 +107,54 @@ class RobotClicker:
 
     def click_for(self, errors: Errors) -> Click:
         """Place and record the click that ``errors`` (of the current prediction) call for."""
-        y, x, positive = self._farthest_error_pixel(errors)
+        y, x, positive = self._choose(errors)
         click = Click(int(y), int(x), bool(positive), len(self.clicks))
         self.clicks.append(click)
         return click
 
-    def _farthest_error_pixel(self, e: Errors) -> tuple[int, int, bool]:
+    def _choose(self, errors: Errors) -> tuple[int, int, bool]:
+        """(y, x, positive) of the next click: the robot's farthest error pixel."""
+        target = self._target(errors)
+        if target is None:
+            return 0, 0, False
+        return errors.row0 + target.y, errors.col0 + target.x, target.positive
+
+    def _target(self, e: Errors) -> Target | None:
+        """The robot's choice inside the errors' box, with the distance map it was taken from; None
+        when the prediction is perfect or every error pixel was clicked already (the reference
+        then clicks (0, 0), negative)."""
         # Every error pixel lies inside the bounding box of the errors, and everything outside it
         # is a zero of both maps, so the distance transform of the box padded by one zero pixel
         # equals the full-image one inside the box (any pixel outside is at least as far as the
         # ring). Row-major order inside the box is row-major order of the image, so ties break
         # alike.
         if e.missed + e.extra == 0:
-            return 0, 0, False  # prediction matches the ground truth: reference clicks (0, 0) negative
+            return None  # prediction matches the ground truth: reference clicks (0, 0) negative
         h, w = e.fn.shape
         inside = [(c.y - e.row0, c.x - e.col0) for c in self.clicks if 0 <= c.y - e.row0 < h and 0 <= c.x - e.col0 < w]
-        fn_max, fn_at = _masked_peak(e.fn, e.missed, inside)
-        fp_max, fp_at = _masked_peak(e.fp, e.extra, inside)
+        fn_dist, fn_max, fn_at = _masked_peak(e.fn, e.missed, inside)
+        fp_dist, fp_max, fp_at = _masked_peak(e.fp, e.extra, inside)
         positive = fn_max > fp_max
         if max(fn_max, fp_max) == 0:
             # every error pixel was clicked already: both maps are zero everywhere, and the
             # reference takes the first zero of the negative map, pixel (0, 0)
-            return 0, 0, False
+            return None
         by, bx = divmod(fn_at if positive else fp_at, w)
-        return e.row0 + by, e.col0 + bx, bool(positive)
+        dist = fn_dist if positive else fp_dist
+        assert dist is not None  # the side with the larger maximum has errors
+        return Target(by, bx, bool(positive), dist, float(fn_max if positive else fp_max))
+
+
+@dataclass(frozen=True)
+class Target:
+    """The robot's click inside the errors' box: position, side, the distance map of that side
+    (clicked pixels zeroed) and its value at the click (the radius of the largest error region)."""
+
+    y: int
+    x: int
+    positive: bool
+    dist: np.ndarray
+    radius: float
 
 
 def exact_peak(dist: np.ndarray) -> tuple[np.float32, int]:
@@ -150,21 +176,46 @@ def exact_peak(dist: np.ndarray) -> tuple[np.float32, int]:
     return best, int(near[int(np.argmax(exact == best))])
 
 
-def _masked_peak(mask: np.ndarray, count: int, clicked: list[tuple[int, int]]) -> tuple[np.float32, int]:
-    """``exact_peak`` of the distance map of ``mask`` with the clicked pixels set to 0 (an empty mask's
-    is 0 at position 0, without a transform)."""
+def _masked_peak(mask: np.ndarray, count: int,
+                 clicked: list[tuple[int, int]]) -> tuple[np.ndarray | None, np.float32, int]:
+    """The distance map of ``mask`` with the clicked pixels set to 0, and its ``exact_peak`` (an empty
+    mask has no map and peak 0 at position 0, without a transform)."""
     if count == 0:
-        return np.float32(0.0), 0
+        return None, np.float32(0.0), 0
     dist = distance_to_background(mask)
     for y, x in clicked:
         dist[y, x] = 0.0
-    return exact_peak(dist)
+    return (dist, *exact_peak(dist))
 
 
-CLICKERS: Registry[type] = Registry("click strategy")
+CLICKERS: Registry[type[RobotClicker]] = Registry("click strategy")
 CLICKERS.register("robot", "iseg_bench.clicker:RobotClicker",
                   "reference robot: centre of the largest error region (RITM/FocalClick/EMC-Click)")
+CLICKERS.register("jitter", "iseg_bench.click_strategies:JitteredRobot",
+                  "the robot's point moved by seeded Gaussian noise (click_spread x the region's radius), "
+                  "kept inside the region")
+CLICKERS.register("uniform", "iseg_bench.click_strategies:UniformUser",
+                  "a seeded uniformly random pixel of the robot's error region")
+CLICKERS.register("distance", "iseg_bench.click_strategies:DistanceWeightedUser",
+                  "a seeded pixel of the robot's error region, probability ~ distance to its boundary ^ "
+                  "click_exponent (1: RClicks' DT baseline)")
+CLICKERS.register("boundary", "iseg_bench.click_strategies:BoundaryUser",
+                  "a seeded pixel within click_spread x the radius of the region's boundary (a hard case)")
+
+# The protocol fields each strategy reads; the others must keep their defaults, so that two protocols
+# with one behaviour never get two hashes.
+STRATEGY_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "robot": (), "jitter": ("click_spread",), "uniform": (), "distance": ("click_exponent",),
+    "boundary": ("click_spread",),
+}
 
 
-def make_clicker(name: str, gt: np.ndarray) -> RobotClicker:
-    return CLICKERS.get(name)(gt)
+def make_clicker(name: str, gt: np.ndarray, rng: np.random.Generator | None = None,
+                 spread: float = 0.25, exponent: float = 1.0) -> RobotClicker:
+    """The click strategy ``name`` for one sample; the seeded ones need ``rng`` (``click_rng``)."""
+    cls = CLICKERS.get(name)
+    if not cls.seeded:
+        return cls(gt)
+    if rng is None:
+        raise ValueError(f"click strategy {name!r} draws its clicks: give it a seeded generator")
+    return cls(gt, rng, spread, exponent)  # type: ignore[call-arg]  # a SeededUser

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
@@ -52,20 +53,32 @@ class Comparison:
     dataset: str
     fingerprint: str
     threshold: float
-    only_a: int  # samples evaluated by A but not by B (left out)
+    only_a: int  # runs (sample, click seed) evaluated by A but not by B (left out)
     only_b: int
     result: stats.Paired
 
 
 def per_sample_noc(records: Sequence[SampleRecord], protocol: Protocol, method: str) -> dict[tuple, dict[float, int]]:
     """NoC at every protocol threshold for each evaluated sample of ``method``, keyed by
-    (dataset, fingerprint, sample id); data errors are left out, method errors count as failures."""
+    (dataset, fingerprint, sample id, click seed); data errors are left out, method errors count as
+    failures."""
     mine = [r for r in records if r.method == method and r.protocol == protocol.hash and r.evaluated]
     weights = sorted({r.weights for r in mine})
     if len(weights) > 1:
         raise CompareError(f"{method} has results with {len(weights)} different weights ({', '.join(weights)}) "
                            "under this protocol; keep one checkpoint's results per folder", "METHOD_A / METHOD_B")
-    return {(r.dataset, r.fingerprint, r.sample_id): sample_noc(r, protocol) for r in mine}
+    return {(r.dataset, r.fingerprint, r.sample_id, r.seed): sample_noc(r, protocol) for r in mine}
+
+
+def _sample_means(keys: Sequence[tuple], a: dict, b: dict, t: float) -> tuple[list[float], list[float]]:
+    """Paired by sample: each sample's NoC of A and of B averaged over the seeds both ran (one pair
+    per sample, so the bootstrap resamples samples, not runs of one sample under several users)."""
+    by_sample: dict[tuple, list[tuple]] = defaultdict(list)
+    for k in keys:
+        by_sample[k[:3]].append(k)
+    pairs = [(float(np.mean([a[k][t] for k in ks])), float(np.mean([b[k][t] for k in ks])))
+             for ks in by_sample.values()]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
 def compare(records: Sequence[SampleRecord], protocol: Protocol, settings: CompareSettings) -> list[Comparison]:
@@ -87,8 +100,8 @@ def compare(records: Sequence[SampleRecord], protocol: Protocol, settings: Compa
     for (dataset, fingerprint), keys in by_dataset.items():
         both = [k for k in keys if k in a and k in b]
         for t in protocol.iou_thresholds:
-            result = stats.paired([a[k][t] for k in both], [b[k][t] for k in both], settings.level,
-                                  settings.resamples, settings.seed)
+            noc_a, noc_b = _sample_means(both, a, b, t)
+            result = stats.paired(noc_a, noc_b, settings.level, settings.resamples, settings.seed)
             out.append(Comparison(dataset, fingerprint, t, sum(k not in b for k in keys),
                                   sum(k not in a for k in keys), result))
     return out
@@ -150,6 +163,10 @@ def footer(comparisons: Sequence[Comparison], protocol: Protocol, settings: Comp
              f"as failures). Intervals: percentile bootstrap of the mean, {settings.resamples} resamples, "
              f"seed {settings.seed}; the difference bootstraps the per-sample differences (paired). Sign test: exact "
              "binomial over the samples where the two differ."]
+    if protocol.seeded:
+        lines.append(f"Click strategy {protocol.clicker_summary()}: the methods are paired by sample and click seed "
+                     "(the same simulated user), and each sample counts once, with its NoC averaged over the seeds "
+                     "both methods ran.")
     if any(m.trained is False for m in methods.values() if m.name in (settings.a, settings.b)):
         lines.append("UNTRAINED methods run with random weights: their accuracy is meaningless.")
     left = sorted({(c.dataset, c.only_a, c.only_b) for c in comparisons if c.only_a or c.only_b})

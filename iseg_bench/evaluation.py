@@ -58,18 +58,18 @@ def check_probabilities(probs: object, shape: tuple[int, int]) -> np.ndarray:
 
 
 def evaluate_sample(predictor: Predictor, image: np.ndarray, gt: np.ndarray, protocol: Protocol,
-                    keep_masks: bool = False) -> SampleOutcome:
+                    keep_masks: bool = False, rng: np.random.Generator | None = None) -> SampleOutcome:
     """Run one sample to the protocol's stopping rule; a failing method ends it as METHOD_ERROR.
 
     Early stop compares the float64 IoU with the highest threshold, as the reference loop does;
     metrics later compare the stored float32 values (never stricter, so NoC is unaffected). A
     steered method's prediction is checked but the surrogate mask is what the robot and the
     scores see (and what the method is told to carry on from). ``keep_masks`` keeps the scored mask
-    of every click in ``masks``.
+    of every click in ``masks``; ``rng`` (``click_strategies.click_rng``) drives a seeded clicker.
     """
     out = SampleOutcome()
     surrogate = Surrogate(gt) if is_steered(protocol.untrained_control, predictor) else None
-    clicker = make_clicker(protocol.clicker, gt)
+    clicker = make_clicker(protocol.clicker, gt, rng, protocol.click_spread, protocol.click_exponent)
     shape = gt.shape
     pred = np.zeros(shape, dtype=bool)
     prev: np.ndarray | None = None

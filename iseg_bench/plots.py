@@ -16,6 +16,10 @@ from .protocol import Protocol  # noqa: E402
 from .summary import ResultRow, thr_key  # noqa: E402
 from .tables import table3_thresholds  # noqa: E402
 
+# Matplotlib 3.10 names a horizontal box plot ``orientation``; ``vert`` before it (deprecated after)
+HORIZONTAL = ({"orientation": "horizontal"} if tuple(int(p) for p in matplotlib.__version__.split(".")[:2]) >= (3, 10)
+              else {"vert": False})
+
 
 def caption(fig: plt.Figure, text: str) -> float:
     """What a figure shows and how it was measured, in small print under it; returns the fraction of

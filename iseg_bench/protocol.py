@@ -22,7 +22,7 @@ UNTRAINED_CONTROLS: tuple[str, ...] = ("own", "gt-degraded")
 
 # Fields added after the first release enter the hash only when they differ from these defaults,
 # so every result stored before they existed keeps its key.
-_HASHED_WHEN_SET = {"untrained_control": "own"}
+_HASHED_WHEN_SET = {"untrained_control": "own", "click_spread": 0.25, "click_exponent": 1.0}
 
 
 class ProtocolError(ValueError):
@@ -35,7 +35,11 @@ class Protocol:
 
     Attributes:
         name: label printed in reports; not part of the hash.
-        clicker: name of the simulated-user strategy (``robot`` is the reference robot).
+        clicker: name of the simulated-user strategy (``robot``, the reference robot, or a seeded
+            one of ``click_strategies``: ``jitter``, ``uniform``, ``distance``, ``boundary``).
+        click_spread: ``jitter``'s noise and ``boundary``'s band, as a fraction of the error
+            region's radius (other strategies must leave it at its default).
+        click_exponent: ``distance``'s exponent on the distance to the region's boundary.
         max_clicks: clicks per sample; a sample that never reaches a threshold counts this many.
         min_clicks: the loop never stops before this many clicks.
         iou_thresholds: the IoU levels NoC/NoF/Time@IoU are reported at, ascending.
@@ -65,6 +69,8 @@ class Protocol:
     flip_tta: bool | None = False
     input_size: int | None = None
     untrained_control: str = "own"
+    click_spread: float = 0.25
+    click_exponent: float = 1.0
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -87,6 +93,34 @@ class Protocol:
         _check(bool(self.name) and isinstance(self.clicker, str), "name and clicker must be non-empty strings")
         _check(self.untrained_control in UNTRAINED_CONTROLS,
                f"untrained_control must be one of {UNTRAINED_CONTROLS}, got {self.untrained_control!r}")
+        self._check_clicker()
+
+    def _check_clicker(self) -> None:
+        from .clicker import CLICKERS, STRATEGY_PARAMETERS
+
+        _check(self.clicker in CLICKERS, f"unknown clicker {self.clicker!r}; known: {', '.join(CLICKERS.names())}")
+        _check(self.click_spread > 0, f"click_spread must be positive, got {self.click_spread!r}")
+        _check(self.click_exponent >= 0, f"click_exponent must be >= 0, got {self.click_exponent!r}")
+        reads = STRATEGY_PARAMETERS.get(CLICKERS.canonical(self.clicker), ())
+        unused = [k for k in ("click_spread", "click_exponent")
+                  if k not in reads and getattr(self, k) != _HASHED_WHEN_SET[k]]
+        _check(not unused, f"clicker {self.clicker!r} does not use {', '.join(unused)}: leave "
+                           f"{'it' if len(unused) == 1 else 'them'} at the default")
+
+    @property
+    def seeded(self) -> bool:
+        """Whether the clicker draws its clicks (then every sample may run under several seeds)."""
+        from .clicker import CLICKERS
+
+        return bool(getattr(CLICKERS.get(self.clicker), "seeded", False))
+
+    def clicker_summary(self) -> str:
+        """The strategy and the parameters it reads, e.g. ``distance (exponent 2)``."""
+        from .clicker import CLICKERS, STRATEGY_PARAMETERS
+
+        reads = STRATEGY_PARAMETERS.get(CLICKERS.canonical(self.clicker), ())
+        params = [f"{k.removeprefix('click_')} {getattr(self, k):g}" for k in reads]
+        return self.clicker + (f" ({', '.join(params)})" if params else "")
 
     @property
     def stop_threshold(self) -> float | None:
@@ -137,7 +171,8 @@ class Protocol:
         size = "input size: method default" if self.input_size is None else f"input size {self.input_size}px"
         steer = ("" if self.untrained_control == "own" else
                  f", untrained networks steered by {self.untrained_control} masks")
-        return (f"protocol '{self.name}' [{self.hash}]: clicker {self.clicker}, {self.max_clicks} clicks max, "
+        return (f"protocol '{self.name}' [{self.hash}]: clicker {self.clicker_summary()}, "
+                f"{self.max_clicks} clicks max, "
                 f"IoU thresholds {thr}, {stop}, foreground = prob > {self.prob_threshold:g}, {flip}, {size}{steer}")
 
 

@@ -23,9 +23,11 @@ STATUSES = (OK, DATA_ERROR, METHOD_ERROR)
 
 FIRST, LATER = "first", "later"
 
-# The record layout: 1 (records without the field) had no ``device``; 2 adds it. A reader refuses a
-# record of a newer format rather than misread it.
-RECORD_FORMAT = 2
+# The record layout: 1 (records without the field) had no ``device``; 2 adds it; 3 adds ``seed``
+# (the click seed of a seeded strategy), written only by records that have one, so a reader of
+# format 2 still reads every robot record. A reader refuses a record of a newer format rather than
+# misread it.
+RECORD_FORMAT = 3
 
 
 DEFAULT_IMPLEMENTATION = IMPLEMENTATIONS[0]
@@ -44,9 +46,10 @@ def method_key(method: str, weights: str, implementation: str = "") -> str:
 
 
 def result_key(method: str, weights: str, dataset: str, fingerprint: str, sample_id: str, protocol: str,
-               implementation: str = "") -> str:
+               implementation: str = "", seed: int = 0) -> str:
     impl = stored_implementation(implementation)
-    blob = "\x1f".join((method, weights, dataset, fingerprint, sample_id, protocol) + ((impl,) if impl else ()))
+    blob = "\x1f".join((method, weights, dataset, fingerprint, sample_id, protocol) + ((impl,) if impl else ())
+                       + ((f"seed={seed}",) if seed else ()))
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
@@ -83,12 +86,15 @@ class SampleRecord:
     load: dict = field(default_factory=dict)  # machine load while the sample ran (load.LoadReading)
     finished: str = ""
     key: str = ""
-    format: int = RECORD_FORMAT
+    seed: int = 0  # the click seed of a seeded strategy (0 for the robot); in the key when non-zero
+    format: int = 0  # 0: as this version writes it (3 with a seed, else 2)
     # The masks after each click (``masks.encode``) on their way from a worker to the store, which
     # writes them to their own file (``run --save-masks``); never part of the record's line.
     masks: bytes | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if self.format == 0:
+            self.format = 3 if self.seed else 2
         if self.format > RECORD_FORMAT:
             raise ValueError(f"record format {self.format} is newer than this iseg-bench reads ({RECORD_FORMAT}): "
                              "upgrade iseg-bench")
@@ -96,7 +102,7 @@ class SampleRecord:
             raise ValueError(f"unknown record status {self.status!r}")
         self.implementation = stored_implementation(self.implementation)
         expected = result_key(self.method, self.weights, self.dataset, self.fingerprint, self.sample_id,
-                              self.protocol, self.implementation)
+                              self.protocol, self.implementation, self.seed)
         if self.key and self.key != expected:
             raise ValueError(f"record key {self.key} does not match its content (expected {expected})")
         self.key = expected

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import plots, tables
+from . import plots, robustness_table, tables
 from .predictor import MethodInfo
 from .protocol import Protocol
 from .records import method_key
@@ -108,6 +108,11 @@ def write_report(report: Report, manifest: dict) -> list[Path]:
     files.append(out / "summary.json")
     files += plots.plot_miou_curves(rows, protocol, out)
     files.append(plots.plot_noc_bars(rows, protocol, out))
+    if protocol.seeded and report.samples.seed.nunique() > 1:  # robustness over click seeds
+        for name, render_table in (("robustness.md", robustness_table.robustness_markdown),
+                                   ("robustness.tex", robustness_table.robustness_latex)):
+            (out / name).write_text(render_table(report.samples, protocol))
+            files.append(out / name)
     report.files = files
     return files
 
@@ -131,4 +136,22 @@ def render(results_dir: str | Path, html=None) -> list[Report]:
         from .html import write_index_of_reports
 
         write_index_of_reports(Path(results_dir) / "report", reports)
+    _write_strategies(Path(results_dir) / "report", reports)
     return reports
+
+
+def _write_strategies(root: Path, reports: list[Report]) -> None:
+    """``strategies[-N].{md,tex,png}`` in ``root`` for every group of protocols that differ only in the
+    click strategy (NoC under each strategy side by side)."""
+    families = robustness_table.strategy_families([r.protocol for r in reports])
+    if not families:
+        return
+    frame = pd.concat([r.samples for r in reports], ignore_index=True)
+    for i, family in enumerate(families):
+        stem = "strategies" if len(families) == 1 else f"strategies-{i + 1}"
+        try:
+            (root / f"{stem}.md").write_text(robustness_table.strategies_markdown(frame, family))
+            (root / f"{stem}.tex").write_text(robustness_table.strategies_latex(frame, family))
+            robustness_table.plot_strategies(frame, family, root / f"{stem}.png")
+        except OSError as exc:
+            raise StoreError(f"cannot write the report into {root}: {exc}") from None

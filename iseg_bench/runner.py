@@ -53,6 +53,14 @@ class RunPlan:
     implementation: str | None = None  # deep methods: engineered (default) or official arithmetic
     device: str = "cpu"  # cpu, cuda, cuda:N or auto (methods that cannot use it compute on the CPU)
     save_masks: bool = False  # store the mask after each click (OUT/masks, ``masks.py``)
+    click_seeds: int = 1  # a seeded clicker runs every sample under seeds 0 .. click_seeds - 1
+
+    def __post_init__(self) -> None:
+        if self.click_seeds < 1:
+            raise ValueError(f"click_seeds must be at least 1, got {self.click_seeds}")
+        if self.click_seeds > 1 and not self.protocol.seeded:
+            raise ValueError(f"the {self.protocol.clicker} clicker draws nothing: every seed would give the same "
+                             "clicks; choose a seeded clicker (jitter, uniform, distance, boundary)")
 
     def executor_options(self) -> ExecutorOptions:
         return ExecutorOptions(self.workers, self.timeout, self.threads, self.ray_address, self.ray_cpus,
@@ -155,7 +163,7 @@ def _run(plan: RunPlan, progress: Progress, echo: Callable[[str], None], outcome
                                "datasets": [d.name for d in datasets], "protocol": protocol.hash,
                                "limit": plan.limit, "executor": plan.executor, "workers": plan.workers,
                                "threads": plan.threads, "implementation": plan.implementation,
-                               "device": device, "save_masks": plan.save_masks,
+                               "device": device, "save_masks": plan.save_masks, "click_seeds": plan.click_seeds,
                                "environment": environment.capture()})
     for ds in datasets:
         store.update_manifest(dataset=ds.describe())
@@ -177,13 +185,14 @@ def _run(plan: RunPlan, progress: Progress, echo: Callable[[str], None], outcome
                  f"(efficiency figures stay valid). {info.notes}")
         for d, ds in enumerate(datasets):
             ids = ds.ids[: plan.limit] if plan.limit else ds.ids
-            for index, sid in enumerate(ids):
-                record = SampleRecord(info.name, info.weights, ds.name, ds.fingerprint, sid, protocol.hash,
-                                      info.implementation)
-                if record.key in done:
-                    outcome.counts["skipped"] += 1
-                else:
-                    tasks.append(Task(len(tasks), key, d, index, dataclasses.asdict(record)))
+            for seed in range(plan.click_seeds):
+                for index, sid in enumerate(ids):
+                    record = SampleRecord(info.name, info.weights, ds.name, ds.fingerprint, sid, protocol.hash,
+                                          info.implementation, seed=seed)
+                    if record.key in done:
+                        outcome.counts["skipped"] += 1
+                    else:
+                        tasks.append(Task(len(tasks), key, d, index, dataclasses.asdict(record)))
     registrations, families = registrations_for(list(predictors))
     spec = WorkSpec(tuple(plan.methods), tuple(plan.datasets), str(plan.data_root) if plan.data_root else None,
                     protocol.to_dict(), str(plan.weights) if plan.weights else None, registrations,

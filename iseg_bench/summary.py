@@ -7,7 +7,9 @@ Counting rules, stated once here and printed in every report:
   failing click and every later click is 0, so NoC is ``max_clicks`` unless a threshold was reached
   before the failure;
 - mIoU@k carries a stopped sample's last IoU forward (it keeps its mask);
-- times are model time only (``set_image`` + ``predict``), measured during the accuracy run.
+- times are model time only (``set_image`` + ``predict``), measured during the accuracy run;
+- under a seeded clicker run with several seeds, NoC and mIoU average over every (sample, seed)
+  run, and NoF and Time@IoU are per seed (their mean over seeds).
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ COUNTING_RULES = (
     "NoF@t: samples whose NoC@t equals max_clicks; IoU excludes void pixels; thresholds compared "
     "in float32. Data errors are excluded, method errors count as failures (IoU 0 from the failing "
     "click). mIoU@k carries an early-stopped sample's last IoU forward. Times are model time only "
-    "(set_image + predict), in seconds, measured during the accuracy run."
+    "(set_image + predict), in seconds, measured during the accuracy run. Under several click seeds, NoC and "
+    "mIoU average over every (sample, seed) run; NoF and Time@IoU are means per seed."
 )
 
 
@@ -45,11 +48,11 @@ class ResultRow:
     dataset: str
     fingerprint: str
     protocol: str
-    samples: int
+    samples: int  # distinct samples evaluated (each run under every seed)
     data_errors: int
     method_errors: int
     noc: dict[str, float]
-    nof: dict[str, int]
+    nof: dict[str, float]  # an int count with one seed, the mean count per seed with several
     noc_std: dict[str, float]
     miou: list[float]
     spc_s: float
@@ -61,6 +64,7 @@ class ResultRow:
     timed: bool = True  # False when some samples ran in a parallel executor: times are not measured
     load: dict = field(default_factory=dict)  # machine load while the timed samples ran (load.LoadReading)
     device: str = "cpu"  # where the method computed ("cuda:0, cuda:1" when a pool spread it over GPUs)
+    seeds: int = 1  # click seeds the samples ran under (a seeded clicker)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -104,6 +108,11 @@ def summarize_group(records: list[SampleRecord], protocol: Protocol, info: Metho
     lat = [r.latency_s for r in evaluated] if timed else []
     timing = [r for r in evaluated if timed]
     thresholds = protocol.iou_thresholds
+    seeds = len({r.seed for r in evaluated}) or 1
+
+    def per_seed(total: float) -> float:
+        return total if seeds == 1 else total / seeds
+
     return ResultRow(
         method=first.method,
         label=info.label if info else first.method,
@@ -113,23 +122,24 @@ def summarize_group(records: list[SampleRecord], protocol: Protocol, info: Metho
         dataset=first.dataset,
         fingerprint=first.fingerprint,
         protocol=first.protocol,
-        samples=len(evaluated),
+        samples=len({r.sample_id for r in evaluated}),
         data_errors=len(records) - len(evaluated),
         method_errors=sum(r.status == METHOD_ERROR for r in evaluated),
         noc={thr_key(t): metrics.mean_noc(traces, t, mc) for t in thresholds},
-        nof={thr_key(t): metrics.nof(traces, t, mc) for t in thresholds},
+        nof={thr_key(t): per_seed(metrics.nof(traces, t, mc)) for t in thresholds},
         noc_std={thr_key(t): metrics.noc_std(traces, t, mc) for t in thresholds},
         miou=metrics.miou_curve(traces, mc).tolist(),
         spc_s=metrics.seconds_per_click(lat),
         first_click_s=_median([x for r in timing for x, p in zip(r.latency_s, r.phases) if p == FIRST]),
         later_click_s=_median([x for r in timing for x, p in zip(r.latency_s, r.phases) if p == LATER]),
-        time_s={thr_key(t): float(sum(metrics.time_to_iou(r.ious, r.latency_s, t) for r in timing))
+        time_s={thr_key(t): per_seed(float(sum(metrics.time_to_iou(r.ious, r.latency_s, t) for r in timing)))
                 if timed else float("nan") for t in thresholds},
         clicks=sum(len(r.ious) for r in evaluated),
         carried_forward=sum(r.status == OK and len(r.ious) < mc for r in evaluated),
         timed=timed,
         load=combine(LoadReading.from_dict(r.load) for r in timing).to_dict(),
         device=", ".join(sorted({r.device for r in records})),
+        seeds=seeds,
     )
 
 

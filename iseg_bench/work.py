@@ -111,7 +111,8 @@ class Workbench:
         predictor.prepare(self.protocol, ds.name)
         record.height, record.width = sample.shape
         with LoadMonitor() as monitor:
-            out = evaluate_sample(predictor, sample.image, sample.gt, self.protocol, keep_masks=self.spec.save_masks)
+            out = evaluate_sample(predictor, sample.image, sample.gt, self.protocol, keep_masks=self.spec.save_masks,
+                                  rng=sample_rng(self.protocol, record))
         if out.masks:
             record.masks = encode_masks(out.masks)
         record.status, record.error, record.device = out.status, out.error, self.devices[task.method]
@@ -121,6 +122,13 @@ class Workbench:
         else:
             record.latency_s, record.setup_s, record.timed = [math.nan] * len(out.ious), math.nan, False
         return _finish(record)
+
+
+def sample_rng(protocol, record: SampleRecord):
+    """The click generator of ``record``'s sample under its seed (None for the robot)."""
+    from .click_strategies import click_rng
+
+    return click_rng(record.seed, record.dataset, record.sample_id) if protocol.seeded else None
 
 
 def _finish(record: SampleRecord) -> SampleRecord:

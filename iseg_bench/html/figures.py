@@ -14,16 +14,13 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .. import metrics  # noqa: E402
-from ..plots import _styles, caption  # noqa: E402
+from ..plots import HORIZONTAL, _styles, caption  # noqa: E402
 from ..protocol import Protocol  # noqa: E402
 from ..records import DATA_ERROR  # noqa: E402
 from ..summary import scored_trace  # noqa: E402
 from .selection import method_labels  # noqa: E402
 
 BAND_LEVEL = 0.95
-# Matplotlib 3.10 names a horizontal box plot ``orientation``; ``vert`` before it (deprecated after)
-HORIZONTAL = ({"orientation": "horizontal"} if tuple(int(p) for p in matplotlib.__version__.split(".")[:2]) >= (3, 10)
-              else {"vert": False})
 
 
 def _traces(group: pd.DataFrame, max_clicks: int) -> list[np.ndarray]:

@@ -17,7 +17,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from .. import plots, tables
+from .. import plots, robustness_table, tables
 from ..environment import project_revision
 from ..records import DATA_ERROR, METHOD_ERROR
 from ..results_frame import noc_column
@@ -126,6 +126,8 @@ class _Writer:
             "notes": tables.footer_lines(self.report.rows, self.protocol),
             "table3": tables.table3_grid(self.report.rows, self.protocol),
             "detail": tables.detail_records(self.report.rows, self.protocol),
+            "robustness": (robustness_table.robustness_records(frame, self.protocol)
+                           if self.protocol.seeded and frame.seed.nunique() > 1 else None),
             "figures": self._figures(frame),
             "methods": self._methods(), "datasets": self._datasets(), "runs": self._runs(),
             "environment": (self.manifest.get("runs") or [{}])[-1].get("environment") or {},
@@ -226,10 +228,11 @@ class _Writer:
         shown_order = [sid for sid in order if sid in pages]
         for i, sid in enumerate(shown_order):
             neighbours = (shown_order[i - 1] if i else None, shown_order[i + 1] if i + 1 < len(shown_order) else None)
-            self._sample_page(name, sid, frame[frame.sample_id == sid], dataset, index, pages, neighbours, labels)
+            views = frame[(frame.sample_id == sid) & (frame.seed == frame.seed.min())]
+            self._sample_page(name, sid, views, dataset, index, pages, neighbours, labels)
         n = self.options.views
         return {
-            "name": name, "fingerprint": fingerprint, "labels": labels, "rows": rows,
+            "name": name, "fingerprint": fingerprint, "labels": labels, "rows": rows, "seeds": frame.seed.nunique(),
             "dataset_note": dataset if isinstance(dataset, str) else "",
             "views": len(pages), "views_rule": ("every sample" if n is None else
                                                f"the {n} worst samples of each method and the {n} where methods "
@@ -285,6 +288,7 @@ class _Writer:
                             "panels": panels})
         html = _ENV.get_template("sample.html").render(
             root=depth, dataset=ds_name, sample_id=sid, problem=problem, protocol=self.protocol,
+            seeds=sorted(self.report.samples.seed.unique()),
             threshold=self.threshold, gt_view=Path(gt_view).name if gt_view else "", folder=Path(base).name,
             shape=(sample.gt.shape if sample is not None else None), methods=methods,
             curve=iou_svg(curves, self.protocol.max_clicks, self.threshold), labels=[m["label"] for m in methods],

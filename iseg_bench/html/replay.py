@@ -68,6 +68,7 @@ class Replayer:
     def rerun(self, row: dict, image: np.ndarray, gt: np.ndarray, protocol: Protocol) -> SampleMasks:
         """Evaluate the sample again under ``protocol``, keeping every mask, and say whether the
         IoU trace reproduces the stored one."""
+        from ..click_strategies import click_rng
         from ..evaluation import evaluate_sample
 
         if not row["clicks"] and row["ious"]:
@@ -76,7 +77,8 @@ class Replayer:
         if isinstance(predictor, str):
             return SampleMasks(UNAVAILABLE, f"not re-run: {predictor}")
         predictor.prepare(protocol, row["dataset"])
-        out = evaluate_sample(predictor, image, gt, protocol, keep_masks=True)
+        rng = click_rng(row["seed"], row["dataset"], row["sample_id"]) if protocol.seeded else None
+        out = evaluate_sample(predictor, image, gt, protocol, keep_masks=True, rng=rng)
         masks = np.stack(out.masks) if out.masks else None
         same = len(out.ious) == len(row["ious"]) and bool(
             np.all(np.abs(np.asarray(out.ious) - np.asarray(row["ious"])) <= IOU_AGREEMENT))

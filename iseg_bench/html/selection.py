@@ -18,9 +18,9 @@ def method_labels(frame: pd.DataFrame) -> list[str]:
 
 
 def noc_grid(frame: pd.DataFrame, column: str) -> pd.DataFrame:
-    """One row per sample id, one column per method label: NoC (clicks) in ``column``; NaN where a
-    method has no evaluated record of the sample."""
-    grid = frame.pivot_table(index="sample_id", columns="label", values=column, aggfunc="first", dropna=False)
+    """One row per sample id, one column per method label: NoC (clicks) in ``column``, averaged over
+    click seeds; NaN where a method has no evaluated record of the sample."""
+    grid = frame.pivot_table(index="sample_id", columns="label", values=column, aggfunc="mean", dropna=False)
     return grid.reindex(columns=method_labels(frame), index=list(dict.fromkeys(frame["sample_id"])))
 
 
