@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from iseg_bench import robustness
+from iseg_bench.cli import main
 from iseg_bench.click_strategies import click_rng, region_of
 from iseg_bench.clicker import RobotClicker, distance_to_background, make_clicker
-from iseg_bench.cli import main
 from iseg_bench.protocol import Protocol, ProtocolError, presets
 from iseg_bench.records import SampleRecord
 from iseg_bench.store import ResultStore
@@ -42,7 +42,8 @@ def _clicks(name: str, seed: int, n: int = 1, **params) -> list[tuple[int, int, 
         c = clicker.next_click(pred)
         out.append((c.y, c.x, c.is_positive))
         pred = pred.copy()
-        pred[max(0, c.y - 3):c.y + 4, max(0, c.x - 3):c.x + 4] = gt[max(0, c.y - 3):c.y + 4, max(0, c.x - 3):c.x + 4] == 1
+        near = (slice(max(0, c.y - 3), c.y + 4), slice(max(0, c.x - 3), c.x + 4))
+        pred[near] = gt[near] == 1  # the user's click fixes the pixels around it
     return out
 
 
