@@ -526,9 +526,11 @@ def bench(methods: str, protocol_spec: str, implementations: str, untrained_cont
 @data_root_option
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Parallel workers.")
 @device_option
+@click.option("--click-seeds", type=click.IntRange(min=1), default=1, show_default=True,
+              help="With --update on a new baseline under a seeded clicker: the seeds (a baseline keeps its own).")
 def regress(baseline: Path, tolerance: str | None, update: bool, methods: str | None, datasets: str | None,
             protocol_spec: str, limit: int | None, results: Path | None, data_root: Path | None, workers: int,
-            device: str) -> None:
+            device: str, click_seeds: int) -> None:
     """Re-run a baseline's methods, datasets and protocol and fail on any change beyond tolerance."""
     from .regress import BaselineError, IncomparableError, RegressionPlan, Tolerance, changes_table, run_regression
 
@@ -538,7 +540,7 @@ def regress(baseline: Path, tolerance: str | None, update: bool, methods: str | 
         raise click.BadParameter(str(exc), param_hint="--tolerance") from None
     plan = RegressionPlan(baseline, tol, update, _split(methods) if methods else (),
                           _split(datasets) if datasets else (), _protocol(protocol_spec), limit, results, data_root,
-                          workers, device)
+                          workers, device, click_seeds)
     try:
         with _usage_errors():
             outcome = run_regression(plan)
@@ -547,6 +549,8 @@ def regress(baseline: Path, tolerance: str | None, update: bool, methods: str | 
         sys.exit(EXIT_INCOMPARABLE)
     except BaselineError as exc:
         raise click.BadParameter(str(exc), param_hint="--baseline") from None
+    except ValueError as exc:  # the run plan's own check (seeds for a clicker that draws nothing)
+        raise click.BadParameter(str(exc), param_hint="--click-seeds") from None
     for line in outcome.not_loaded:
         click.echo(f"method not loaded: {line}", err=True)
     protocol = outcome.protocol

@@ -87,7 +87,8 @@ UNITS = {"samples": "samples", "NoC": "clicks", "NoF": "samples", "mIoU": "IoU (
 
 
 def row_metrics(row: ResultRow) -> dict:
-    return {"samples": row.samples, "noc": row.noc, "nof": row.nof, "miou": row.miou,
+    seeds = {"seeds": row.seeds} if row.seeds > 1 else {}  # a robot baseline keeps its old layout
+    return {"samples": row.samples, **seeds, "noc": row.noc, "nof": row.nof, "miou": row.miou,
             "data_errors": row.data_errors, "method_errors": row.method_errors}
 
 
@@ -153,6 +154,8 @@ def compare(baseline: dict, rows: list[ResultRow], tol: Tolerance) -> tuple[list
                 missing.append(f"{method} on {dataset}")
                 continue
             checks: list[tuple[str, float, float, float]] = [("samples", old["samples"], new["samples"], 0)]
+            if "seeds" in old:
+                checks.append(("seeds", old["seeds"], new.get("seeds", 1), 0))
             checks += [(f"NoC@{k}", v, new["noc"].get(k, math.nan), tol.noc) for k, v in old["noc"].items()]
             checks += [(f"NoF@{k}", v, new["nof"].get(k, math.nan), tol.nof) for k, v in old["nof"].items()]
             checks += [(f"mIoU@{k + 1}", v, new["miou"][k] if k < len(new["miou"]) else math.nan, tol.miou)
@@ -190,6 +193,7 @@ class RegressionPlan:
     data_root: Path | None = None
     workers: int = 1
     device: str = "cpu"
+    click_seeds: int = 1  # with ``update``, of a new baseline under a seeded clicker
 
 
 @dataclass
@@ -220,16 +224,17 @@ def run_regression(plan: RegressionPlan) -> RegressionOutcome:
         methods = tuple(base["methods"])
         datasets = tuple(info["spec"] for info in base["datasets"].values())
         protocol, limit = Protocol.from_dict(base["protocol"]), base["limit"]
+        seeds = base.get("click_seeds", 1)
     elif plan.update and plan.methods and plan.datasets:
         base, methods, datasets = None, plan.methods, plan.datasets
-        protocol, limit = plan.protocol or Protocol(), plan.limit
+        protocol, limit, seeds = plan.protocol or Protocol(), plan.limit, plan.click_seeds
     else:
         raise BaselineError(f"{plan.baseline} does not exist; create it with --update --methods ... --datasets ...")
     with tempfile.TemporaryDirectory() as tmp:
         out = plan.results or Path(tmp) / "results"
         outcome = run(RunPlan(methods, datasets, protocol, out, plan.data_root, limit,
                               executor="process" if plan.workers > 1 else "inline", workers=plan.workers,
-                              device=plan.device))
+                              device=plan.device, click_seeds=seeds))
         rows = [r for rep in build_reports(out) if rep.protocol.hash == protocol.hash for r in rep.rows]
         manifest = json.loads((out / "manifest.json").read_text())
     result = RegressionOutcome("ok", protocol, not_loaded=outcome.not_loaded, rows=len(rows))
@@ -241,6 +246,8 @@ def run_regression(plan: RegressionPlan) -> RegressionOutcome:
                                     "samples": max(r.samples + r.data_errors for r in rows if r.dataset == name)}
                              for name, fp in fingerprints.items()},
                             limit, environment.capture(), " ".join(sys.argv))
+        if seeds > 1:
+            doc["click_seeds"] = seeds
         plan.baseline.parent.mkdir(parents=True, exist_ok=True)
         plan.baseline.write_text(json.dumps(doc, indent=1) + "\n")
         result.verdict = "written"

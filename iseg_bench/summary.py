@@ -123,7 +123,7 @@ def summarize_group(records: list[SampleRecord], protocol: Protocol, info: Metho
         fingerprint=first.fingerprint,
         protocol=first.protocol,
         samples=len({r.sample_id for r in evaluated}),
-        data_errors=len(records) - len(evaluated),
+        data_errors=len({r.sample_id for r in records if not r.evaluated}),
         method_errors=sum(r.status == METHOD_ERROR for r in evaluated),
         noc={thr_key(t): metrics.mean_noc(traces, t, mc) for t in thresholds},
         nof={thr_key(t): per_seed(metrics.nof(traces, t, mc)) for t in thresholds},

@@ -232,3 +232,19 @@ def test_ranking_flips_and_spread_on_known_numbers():
     assert s.noc == pytest.approx(17 / 6) and s.auc_nsr == 0.0
     assert s.ci[0] < s.noc < s.ci[1]
     assert pd.isna(robustness.grid_ci(a[:1])[0])
+
+
+def test_a_regression_baseline_under_a_seeded_clicker_keeps_its_seeds(tmp_path):
+    spec = tmp_path / "users.json"
+    spec.write_text(json.dumps({"name": "users", "clicker": "uniform"}))
+    baseline = tmp_path / "base.json"
+    common = ["regress", "--baseline", str(baseline), "--protocol", str(spec)]
+    result = invoke(*common, "--update", "--methods", "disk,watershed", "--datasets", "Synthetic", "--limit", "2",
+                    "--click-seeds", "2")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(baseline.read_text())
+    assert doc["click_seeds"] == 2 and doc["results"]["watershed"]["Synthetic"]["seeds"] == 2
+    assert invoke(*common).exit_code == 0  # re-runs both seeds and finds no change
+    robot = invoke("regress", "--baseline", str(tmp_path / "robot.json"), "--update", "--methods", "disk",
+                   "--datasets", "Synthetic", "--limit", "1", "--click-seeds", "2")
+    assert robot.exit_code == 2 and "draws nothing" in robot.output
