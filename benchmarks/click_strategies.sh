@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates reports/strategies/: the weight-free methods' NoC on GrabCut and Berkeley under the
 # reference robot and the seeded click strategies (issue 14), with the spread over click seeds.
-# Accuracy only (parallel, untimed). About 50 minutes on 2 cores with the defaults below.
+# Accuracy only (parallel, untimed). About 45 minutes on 2 cores with the defaults below.
 #
 #   bash benchmarks/click_strategies.sh [DATA_ROOT]        # DATA_ROOT holds GrabCut/ and Berkeley/
 #   SEEDS=3 LIMIT=10 bash benchmarks/click_strategies.sh    # a quicker, smaller run
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 DATA=${1:-../shared/datasets}
 SEEDS=${SEEDS:-10}  # seeds of the realistic users (uniform, distance)
 HARD_SEEDS=${HARD_SEEDS:-2}  # seeds of the jittered robot and the boundary user
-LIMIT=${LIMIT:-15}  # the first samples of each dataset (GrabCut has 50, Berkeley 100)
+LIMIT=${LIMIT:-10}  # the first samples of each dataset (GrabCut has 50, Berkeley 100)
 METHODS=${METHODS:-grabcut,watershed}
 OUT=results/strategies
 COMMON=(--methods "$METHODS" --datasets GrabCut,Berkeley --data-root "$DATA" --limit "$LIMIT" --workers 2
