@@ -113,6 +113,9 @@ def write_report(report: Report, manifest: dict) -> list[Path]:
                                    ("robustness.tex", robustness_table.robustness_latex)):
             (out / name).write_text(render_table(report.samples, protocol))
             files.append(out / name)
+        robustness_table.per_sample_spread(report.samples, protocol).to_csv(out / "robustness_per_sample.csv",
+                                                                            index=False)
+        files.append(out / "robustness_per_sample.csv")
     report.files = files
     return files
 

@@ -71,6 +71,19 @@ def robustness_records(frame: pd.DataFrame, protocol: Protocol) -> tuple[list[st
     return headers, body, notes
 
 
+def per_sample_spread(frame: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
+    """One row per method, dataset and sample: its NoC at each Table-3 threshold over the seeds
+    (mean, standard deviation, noise-to-signal ratio) and its IoU-AUC's, in clicks / fractions."""
+    evaluated = _with_auc(frame, protocol)
+    columns = [noc_column(t) for t in table3_thresholds(protocol)] + ["iou_auc"]
+    grouped = evaluated.groupby(["method", "label", "dataset", "sample_id"], sort=False)[columns]
+    mean, sd = grouped.mean(), grouped.std(ddof=0)
+    out = pd.concat({"mean": mean, "sd": sd, "nsr": sd / mean.where(mean > 0)}, axis=1)
+    out.columns = [f"{column}_{stat}" for stat, column in out.columns]
+    out["seeds"] = grouped.size()
+    return out.reset_index()
+
+
 def flip_notes(frame: pd.DataFrame, threshold: float) -> list[str]:
     """One sentence per dataset and pair of methods: in how many seeds each needs fewer clicks."""
     out = []

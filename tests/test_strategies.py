@@ -192,6 +192,12 @@ def test_robustness_table_matches_the_records(strategies):
         assert cells[6].startswith(f"{noc.to_numpy().mean():.2f} [")
         assert cells[7] == f"{noc.to_numpy().std(axis=1).mean():.2f}"
     assert "needs fewer clicks in" in table and "of 3 seeds" in table
+    per_sample = pd.read_csv(folder / "robustness_per_sample.csv")
+    assert len(per_sample) == 8 and set(per_sample.seeds) == {3}
+    for method in ("grabcut", "watershed"):
+        line = next(x for x in table.splitlines() if x.startswith(f"| {method}"))
+        sd = per_sample[per_sample.method == method].noc_90_sd.mean()
+        assert [c.strip() for c in line.strip("|").split("|")][7] == f"{sd:.2f}"
     summary = json.loads((folder / "summary.json").read_text())
     assert {r["seeds"] for r in summary["results"]} == {3} and {r["samples"] for r in summary["results"]} == {4}
 
