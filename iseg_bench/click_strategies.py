@@ -18,12 +18,14 @@ that holds the robot's point (pixels clicked before excluded). Then, with a seed
 
 No published measurement says users click differently on the first click than on later ones in a
 way these rules could follow, so one rule serves every click. The generator is seeded from the
-run's click seed, the dataset and the sample id (``click_rng``): the same seed gives the same
-clicks for every method, on every machine and executor, so methods are compared on the same user.
+run's click seed, the dataset and the sample id (``click_rng``), and the distances it weighs are
+snapped to exact values: the same seed gives the same clicks for every method, on every machine
+and executor, so methods are compared on the same user.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 
 import cv2
@@ -39,6 +41,12 @@ def click_rng(seed: int, dataset: str, sample_id: str) -> np.random.Generator:
     """The generator of one sample's clicks under ``seed`` (PCG64, the same stream everywhere)."""
     key = int.from_bytes(hashlib.sha256(f"{dataset}\x1f{sample_id}".encode()).digest()[:8], "little")
     return np.random.Generator(np.random.PCG64([seed, key]))
+
+
+def exact_distances(dist: np.ndarray) -> np.ndarray:
+    """A distance map snapped to float32(sqrt(integer squared distance)): OpenCV's transform can be
+    1-2 ulp off on some builds (``clicker.exact_peak``), which must not move a drawn click."""
+    return np.sqrt(np.rint(np.square(dist, dtype=np.float64))).astype(np.float32)
 
 
 def region_of(target: Target) -> np.ndarray:
@@ -62,6 +70,7 @@ class SeededUser(RobotClicker):
         target = self._target(errors)
         if target is None:
             return 0, 0, False
+        target = dataclasses.replace(target, dist=exact_distances(target.dist))
         y, x = self._pick(target, region_of(target))
         return errors.row0 + y, errors.col0 + x, target.positive
 
