@@ -17,7 +17,7 @@ from . import plots, robustness_table, tables
 from .predictor import MethodInfo
 from .protocol import Protocol
 from .records import method_key
-from .results_frame import load_results, noc_column
+from .results_frame import noc_column, records_frame
 from .store import ResultStore, StoreError
 from .summary import COUNTING_RULES, ResultRow, summarize
 
@@ -59,7 +59,7 @@ def build_reports(results_dir: str | Path) -> list[Report]:
     missing = [h for h in hashes if h not in manifest.get("protocols", {})]
     if missing:
         raise StoreError(f"{store.manifest_path} does not describe protocol(s) {missing} used by stored records")
-    frame = load_results(results_dir)
+    frame = records_frame(records, store)
     reports = []
     for h in hashes:
         protocol = Protocol.from_dict(manifest["protocols"][h])

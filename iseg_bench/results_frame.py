@@ -7,6 +7,7 @@ too, so what a user computes from it is what the report shows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -90,11 +91,16 @@ def load_results(path: str | Path, protocol: str | None = None) -> pd.DataFrame:
     data error). ``protocol`` keeps the records of one protocol (its name or hash). StoreError when
     the folder holds no records or its manifest does not describe them."""
     store = ResultStore(path)
+    return records_frame(store.iter_records(), store, protocol)
+
+
+def records_frame(records: Iterable[SampleRecord], store: ResultStore, protocol: str | None = None) -> pd.DataFrame:
+    """``load_results`` of records already read from ``store`` (the report reads them once)."""
     manifest = store.read_manifest()
     methods = {k: MethodInfo.from_dict(d) for k, d in manifest.get("methods", {}).items()}
     protocols: dict[str, Protocol] = {}
     rows = []
-    for record in store.iter_records():
+    for record in records:
         if record.protocol not in protocols:
             described = manifest.get("protocols", {}).get(record.protocol)
             if described is None:
