@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .. import metrics  # noqa: E402
-from ..plots import HORIZONTAL, _styles, caption  # noqa: E402
+from ..plots import HORIZONTAL, caption  # noqa: E402
 from ..protocol import Protocol  # noqa: E402
 from ..records import DATA_ERROR  # noqa: E402
 from ..summary import scored_trace  # noqa: E402
@@ -23,9 +23,23 @@ from .selection import method_labels  # noqa: E402
 BAND_LEVEL = 0.95
 
 
+def _styles(n: int) -> list[tuple]:
+    """(colour, marker, line style) per series: ten clearly different colours first (tab10), then
+    the same colours dashed."""
+    colours = plt.get_cmap("tab10")(range(10))
+    markers = "osD^vP*Xh<"
+    return [(colours[i % 10], markers[i % 10], "-" if i < 10 else "--") for i in range(n)]
+
+
 def _traces(group: pd.DataFrame, max_clicks: int) -> list[np.ndarray]:
-    return [scored_trace(r.ious, r.status, max_clicks) for r in group.itertuples()
-            if r.status != DATA_ERROR and (r.ious or r.status != "ok")]
+    """One IoU trace per sample, as the metrics score it, carried to ``max_clicks``; under several
+    click seeds the mean of the sample's traces (so a band is across samples, not runs)."""
+    per_sample: dict[str, list[np.ndarray]] = {}
+    for r in group.itertuples():
+        if r.status != DATA_ERROR:
+            trace = metrics.carried_forward(scored_trace(r.ious, r.status, max_clicks), max_clicks)
+            per_sample.setdefault(r.sample_id, []).append(trace)
+    return [np.mean(traces, axis=0) for traces in per_sample.values()]
 
 
 def _save(fig: plt.Figure, path: Path, note: str, protocol: Protocol) -> Path:
@@ -48,7 +62,7 @@ def miou_with_band(frame: pd.DataFrame, protocol: Protocol, path: Path) -> Path 
             traces = _traces(frame[(frame.dataset == ds) & (frame.label == label)], mc)
             if not traces:
                 continue
-            lo, hi = metrics.miou_band(traces, mc, BAND_LEVEL)
+            lo, hi = np.clip(metrics.miou_band(traces, mc, BAND_LEVEL), 0.0, 1.0)  # IoU lies in [0, 1]
             ax.fill_between(ks, 100 * lo, 100 * hi, color=colour, alpha=0.15, linewidth=0)
             ax.plot(ks, 100 * metrics.miou_curve(traces, mc), color=colour, marker=marker, linestyle=style,
                     markersize=3, linewidth=1.5, label=f"{label} (n={len(traces)})")
@@ -61,12 +75,14 @@ def miou_with_band(frame: pd.DataFrame, protocol: Protocol, path: Path) -> Path 
         ax.legend(fontsize=8, loc="lower right")
     axes[0][0].set_ylabel("mIoU (%)")
     return _save(fig, path, f"Bands: {100 * BAND_LEVEL:g} % confidence interval of the mean across samples "
-                 "(Student's t); stopped samples keep their last IoU.", protocol)
+                 "(Student's t, cut to [0, 100] %); stopped samples keep their last IoU; under several click "
+                 "seeds each sample's curve is its mean over the seeds.", protocol)
 
 
 def noc_distribution(frame: pd.DataFrame, protocol: Protocol, column: str, threshold: float,
                      path: Path) -> Path | None:
-    """Box plots of per-sample NoC at ``threshold`` per method, one panel per dataset (diamond: the mean)."""
+    """Box plots of per-sample NoC at ``threshold`` per method (mean over click seeds), one panel per
+    dataset (diamond: the mean)."""
     evaluated = frame[frame.status != DATA_ERROR]
     datasets = list(dict.fromkeys(evaluated["dataset"]))
     if not datasets:
@@ -75,8 +91,8 @@ def noc_distribution(frame: pd.DataFrame, protocol: Protocol, column: str, thres
     fig, axes = plt.subplots(1, len(datasets), figsize=(5 * len(datasets) + 2, 0.45 * len(labels) + 2.6),
                              squeeze=False, sharey=True)
     for ax, ds in zip(axes[0], datasets):
-        values = [evaluated[(evaluated.dataset == ds) & (evaluated.label == lb)][column].dropna().to_numpy()
-                  for lb in labels]
+        values = [evaluated[(evaluated.dataset == ds) & (evaluated.label == lb)].groupby("sample_id")[column]
+                  .mean().dropna().to_numpy() for lb in labels]  # one value per sample (mean over seeds)
         shown = [v if v.size else np.array([np.nan]) for v in values]
         ax.boxplot(shown, **HORIZONTAL, showmeans=True, widths=0.6,
                    meanprops={"marker": "D", "markerfacecolor": "black", "markeredgecolor": "black", "markersize": 4})
