@@ -90,6 +90,8 @@ class SeededUser(RobotClicker):
 
 
 class JitteredRobot(SeededUser):
+    """The robot's point, moved by Gaussian noise scaled to the region and kept inside it."""
+
     def _pick(self, target: Target, region: np.ndarray) -> tuple[int, int]:
         sigma = self.spread * target.radius
         h, w = region.shape
@@ -102,16 +104,22 @@ class JitteredRobot(SeededUser):
 
 
 class UniformUser(SeededUser):
+    """Any pixel of the region, equally likely."""
+
     def _pick(self, target: Target, region: np.ndarray) -> tuple[int, int]:
         return self._draw(region)
 
 
 class DistanceWeightedUser(SeededUser):
+    """Pixels farther from the region's boundary more likely (weight: distance ^ exponent)."""
+
     def _pick(self, target: Target, region: np.ndarray) -> tuple[int, int]:
         return self._draw(region, np.power(target.dist, self.exponent, dtype=np.float64))
 
 
 class BoundaryUser(SeededUser):
+    """A pixel of the region's rim, equally likely: the careless user."""
+
     def _pick(self, target: Target, region: np.ndarray) -> tuple[int, int]:
         band = region & (target.dist <= max(MIN_BAND_PX, self.spread * target.radius))
         return self._draw(band if band.any() else region)
