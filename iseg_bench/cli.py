@@ -69,16 +69,8 @@ def _protocol(spec: str):
 
 def _with_clicker(protocol, clicker: str | None, spread: float | None, exponent: float | None):
     """The protocol with the click strategy and parameters the options give (usage error if they do not fit)."""
-    changes: dict[str, object] = {k: v for k, v in (("clicker", clicker), ("click_spread", spread),
-                                                    ("click_exponent", exponent)) if v is not None}
-    if not changes:
-        return protocol
-    if clicker is not None:  # a new strategy starts from its own defaults, and names the protocol
-        changes = {"click_spread": 0.25, "click_exponent": 1.0, **changes}
-        if clicker != protocol.clicker:
-            changes["name"] = f"{protocol.name}-{clicker}"
     try:
-        return protocol.replace(**changes)
+        return protocol.with_clicker(clicker, spread, exponent)
     except ProtocolError as exc:
         raise click.BadParameter(str(exc), param_hint="--clicker") from None
 
@@ -400,15 +392,14 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
 @main.command()
 @click.argument("results_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @html_options
-@click.option("--weights", type=click.Path(path_type=Path), default=None,
-              help="With --html: checkpoint file or folder for re-running samples whose masks were not stored.")
-@click.option("--data-root", type=click.Path(path_type=Path), default=None,
-              help="With --html: where the datasets are, if not where the run read them.")
+@weights_option
+@data_root_option
 @device_option
 def report(results_dir: Path, html: bool, views: str, weights: Path | None, data_root: Path | None,
            device: str) -> None:
     """Re-render tables, plots and summary from the records stored in RESULTS_DIR (and the browsable
-    HTML report with --html)."""
+    HTML report with --html, which re-runs the samples it shows whose masks were not stored: with
+    the run's weights and datasets, found where the run read them unless --weights and --data-root say)."""
     _render(results_dir, _html_options(html, views, weights, data_root, device))
 
 
@@ -674,9 +665,9 @@ def list_clickers() -> None:
     """List the click strategies (the simulated users) and the protocol fields each reads."""
     from tabulate import tabulate
 
-    from .clicker import CLICKERS, STRATEGY_PARAMETERS
+    from .clicker import CLICKERS, STRATEGY_PARAMETERS, is_seeded
 
-    rows = [[e.name, "yes" if getattr(CLICKERS.get(e.name), "seeded", False) else "no",
+    rows = [[e.name, "yes" if is_seeded(e.name) else "no",
              ", ".join(STRATEGY_PARAMETERS.get(e.name, ())) or "–", e.summary] for e in CLICKERS.entries()]
     click.echo(tabulate(rows, headers=["clicker", "seeded", "reads", "rule"], tablefmt="simple",
                         maxcolwidths=[None, None, None, 70]))

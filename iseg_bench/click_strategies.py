@@ -61,8 +61,7 @@ class SeededUser(RobotClicker):
 
     seeded = True
 
-    def __init__(self, gt: np.ndarray, rng: np.random.Generator, spread: float = 0.25,
-                 exponent: float = 1.0) -> None:
+    def __init__(self, gt: np.ndarray, rng: np.random.Generator, spread: float, exponent: float) -> None:
         super().__init__(gt)
         self.rng, self.spread, self.exponent = rng, spread, exponent
 

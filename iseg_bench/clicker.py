@@ -210,12 +210,23 @@ STRATEGY_PARAMETERS: dict[str, tuple[str, ...]] = {
 }
 
 
+def is_seeded(name: str) -> bool:
+    """Whether the click strategy ``name`` draws its clicks (so it needs a seeded generator)."""
+    return bool(CLICKERS.get(name).seeded)
+
+
 def make_clicker(name: str, gt: np.ndarray, rng: np.random.Generator | None = None,
-                 spread: float = 0.25, exponent: float = 1.0) -> RobotClicker:
-    """The click strategy ``name`` for one sample; the seeded ones need ``rng`` (``click_rng``)."""
+                 spread: float | None = None, exponent: float | None = None) -> RobotClicker:
+    """The click strategy ``name`` for one sample; the seeded ones need ``rng`` (``click_rng``) and
+    read ``spread`` or ``exponent`` (the protocol's ``click_spread``, ``click_exponent``; None: their
+    defaults)."""
+    from .protocol import CLICK_DEFAULTS
+
     cls = CLICKERS.get(name)
     if not cls.seeded:
         return cls(gt)
     if rng is None:
         raise ValueError(f"click strategy {name!r} draws its clicks: give it a seeded generator")
+    spread = CLICK_DEFAULTS["click_spread"] if spread is None else spread
+    exponent = CLICK_DEFAULTS["click_exponent"] if exponent is None else exponent
     return cls(gt, rng, spread, exponent)  # type: ignore[call-arg]  # a SeededUser

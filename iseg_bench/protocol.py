@@ -22,7 +22,8 @@ UNTRAINED_CONTROLS: tuple[str, ...] = ("own", "gt-degraded")
 
 # Fields added after the first release enter the hash only when they differ from these defaults,
 # so every result stored before they existed keeps its key.
-_HASHED_WHEN_SET = {"untrained_control": "own", "click_spread": 0.25, "click_exponent": 1.0}
+CLICK_DEFAULTS = {"click_spread": 0.25, "click_exponent": 1.0}  # the seeded strategies' parameters
+_HASHED_WHEN_SET = {"untrained_control": "own", **CLICK_DEFAULTS}
 
 
 class ProtocolError(ValueError):
@@ -69,8 +70,8 @@ class Protocol:
     flip_tta: bool | None = False
     input_size: int | None = None
     untrained_control: str = "own"
-    click_spread: float = 0.25
-    click_exponent: float = 1.0
+    click_spread: float = CLICK_DEFAULTS["click_spread"]
+    click_exponent: float = CLICK_DEFAULTS["click_exponent"]
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -102,17 +103,27 @@ class Protocol:
         _check(self.click_spread > 0, f"click_spread must be positive, got {self.click_spread!r}")
         _check(self.click_exponent >= 0, f"click_exponent must be >= 0, got {self.click_exponent!r}")
         reads = STRATEGY_PARAMETERS.get(CLICKERS.canonical(self.clicker), ())
-        unused = [k for k in ("click_spread", "click_exponent")
-                  if k not in reads and getattr(self, k) != _HASHED_WHEN_SET[k]]
+        unused = [k for k, default in CLICK_DEFAULTS.items() if k not in reads and getattr(self, k) != default]
         _check(not unused, f"clicker {self.clicker!r} does not use {', '.join(unused)}: leave "
                            f"{'it' if len(unused) == 1 else 'them'} at the default")
 
     @property
     def seeded(self) -> bool:
         """Whether the clicker draws its clicks (then every sample may run under several seeds)."""
-        from .clicker import CLICKERS
+        from .clicker import is_seeded
 
-        return bool(getattr(CLICKERS.get(self.clicker), "seeded", False))
+        return is_seeded(self.clicker)
+
+    def with_clicker(self, clicker: str | None = None, spread: float | None = None,
+                     exponent: float | None = None) -> Protocol:
+        """This protocol under another click strategy or parameters. A new strategy starts from the
+        default parameters and names the protocol after it (``neutral-uniform``); ProtocolError when
+        the strategy does not read a parameter given."""
+        changes: dict[str, Any] = {}
+        if clicker is not None and clicker != self.clicker:
+            changes = {**CLICK_DEFAULTS, "clicker": clicker, "name": f"{self.name}-{clicker}"}
+        changes.update({k: v for k, v in (("click_spread", spread), ("click_exponent", exponent)) if v is not None})
+        return self.replace(**changes) if changes else self
 
     def clicker_summary(self) -> str:
         """The strategy and the parameters it reads, e.g. ``distance (exponent 2)``."""

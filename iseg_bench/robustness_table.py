@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
+from .metrics import carried_forward
 from .protocol import Protocol
 from .records import DATA_ERROR
 from .results_frame import noc_column
@@ -34,8 +35,8 @@ def _matrix(frame: pd.DataFrame, column: str) -> pd.DataFrame:
 def _with_auc(frame: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
     evaluated = frame[frame.status != DATA_ERROR].copy()
     mc = protocol.max_clicks
-    evaluated["iou_auc"] = [iou_auc(np.concatenate([t, np.full(mc - len(t), t[-1] if len(t) else 0.0)]))
-                            for t in (scored_trace(r.ious, r.status, mc) for r in evaluated.itertuples())]
+    evaluated["iou_auc"] = [iou_auc(carried_forward(scored_trace(r.ious, r.status, mc), mc))
+                            for r in evaluated.itertuples()]
     return evaluated
 
 
@@ -118,7 +119,7 @@ def robustness_latex(frame: pd.DataFrame, protocol: Protocol) -> str:
 def strategy_families(protocols: Sequence[Protocol]) -> list[list[Protocol]]:
     """Groups of two or more protocols that differ only in the click strategy and its parameters."""
     def rest(p: Protocol) -> str:
-        return p.replace(name="x", clicker="robot", click_spread=0.25, click_exponent=1.0, description="").hash
+        return p.with_clicker("robot").hash  # a robot protocol's parameters are the defaults already
 
     groups: dict[str, list[Protocol]] = {}
     for p in protocols:

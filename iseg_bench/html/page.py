@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -158,7 +159,7 @@ class _Writer:
         for ds in dict.fromkeys(frame.dataset):
             rows = [r for r in self.report.rows if r.dataset == ds]
             title = f"Accuracy against time — {ds}"
-            if any(r.timed and r.samples for r in rows):
+            if any(plots.has_time(r, self.threshold) for r in rows):
                 target = self.out / f"assets/accuracy_time_{_file_id(ds)}.png"
                 drawn.append((title, plots.plot_accuracy_time(rows, self.protocol, ds, target, self.threshold), ""))
             else:
@@ -212,15 +213,14 @@ class _Writer:
         pages = {sid: f"{folder}/{_file_id(sid)}.html" for sid in order if sid in shown}
         diffs = {sid: (d, a, b) for sid, d, a, b in disagreements(grid, len(grid))}
         rows = []
+        loaded: dict[str, tuple[Any, str]] = {}  # (sample or None, problem) of the samples with a page, read once
         for sid in order:
-            thumb = ""
-            if sid in index:
-                try:
-                    image = dataset.load(index[sid]).image
-                    thumb = self._write(f"{folder}/thumbs/{_file_id(sid)}.jpg",
-                                        drawing.jpeg(drawing.thumbnail(image, self.options.thumb_side)))
-                except Exception:  # a sample that no longer loads shows no thumbnail
-                    thumb = ""
+            sample, problem = _load(dataset, index, sid)
+            if sid in pages:
+                loaded[sid] = (sample, problem)
+            thumb = "" if sample is None else self._write(
+                f"{folder}/thumbs/{_file_id(sid)}.jpg", drawing.jpeg(drawing.thumbnail(sample.image,
+                                                                                      self.options.thumb_side)))
             values = [grid.at[sid, lb] for lb in labels]
             rows.append({"id": sid, "page": pages.get(sid, ""), "thumb": thumb,
                          "values": [(float(v), _num(float(v))) for v in values],
@@ -229,7 +229,7 @@ class _Writer:
         for i, sid in enumerate(shown_order):
             neighbours = (shown_order[i - 1] if i else None, shown_order[i + 1] if i + 1 < len(shown_order) else None)
             views = frame[(frame.sample_id == sid) & (frame.seed == frame.seed.min())]
-            self._sample_page(name, sid, views, dataset, index, pages, neighbours, labels)
+            self._sample_page(name, sid, views, *loaded[sid], pages, neighbours, labels)
         n = self.options.views
         return {
             "name": name, "fingerprint": fingerprint, "labels": labels, "rows": rows, "seeds": frame.seed.nunique(),
@@ -244,19 +244,11 @@ class _Writer:
 
     # -- one sample -----------------------------------------------------------------------
 
-    def _sample_page(self, ds_name: str, sid: str, rows: pd.DataFrame, dataset, index: dict, pages: dict,
+    def _sample_page(self, ds_name: str, sid: str, rows: pd.DataFrame, sample, problem: str, pages: dict,
                      neighbours: tuple, labels: list[str]) -> None:
         page = pages[sid]
         depth = "../" * page.count("/")
         base = page[: -len(".html")]
-        sample, problem = None, ""
-        if isinstance(dataset, str):
-            problem = dataset
-        else:
-            try:
-                sample = dataset.load(index[sid])
-            except Exception as exc:
-                problem = f"the sample cannot be loaded now: {exc}"
         gt_view = ""
         if sample is not None:
             gt_view = self._write(f"{base}/gt.jpg", drawing.jpeg(drawing.ground_truth_view(
@@ -308,6 +300,16 @@ class _Writer:
         if row["status"] == METHOD_ERROR and masks.how == RERUN:
             masks.note += f" (the method failed at: {row['error']})"
         return masks
+
+
+def _load(dataset, index: dict, sid: str) -> tuple[Any, str]:
+    """(the sample, "") or (None, why it cannot be had): ``dataset`` is a sentence when it is not here."""
+    if isinstance(dataset, str):
+        return None, dataset
+    try:
+        return dataset.load(index[sid]), ""
+    except Exception as exc:  # a sample that no longer loads costs its pictures only
+        return None, f"the sample cannot be loaded now: {exc}"
 
 
 def write_html(report, manifest: dict, options: HtmlOptions) -> list[Path]:
