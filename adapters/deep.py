@@ -35,6 +35,7 @@ from iseg_bench.predictor import IMPLEMENTATIONS, CostPhase, MethodInfo, Predict
 from iseg_bench.protocol import Protocol
 from iseg_bench.steering import Surrogate
 
+from .calibration import CALIBRATED, calibrated_state, requested_seed, weights_identity
 from .family import Variant
 from .nets.clicks import points_tensor
 from .nets.layers import set_engineered
@@ -82,10 +83,15 @@ class DeepPredictor(Predictor):
         self.implementation = implementation
         self.official = implementation == OFFICIAL_ARITHMETIC
         self.net = variant.build().eval()
-        path = find_weights(variant.name, variant.weights, weights)
-        if path is None and weights is not None and not Path(weights).is_dir():
+        calibrated = requested_seed(weights)
+        path = None if calibrated is not None else find_weights(variant.name, variant.weights, weights)
+        if path is None and calibrated is None and weights is not None and not Path(weights).is_dir():
             raise WeightsError(f"--weights {weights}: no such file or folder")
-        if path is not None:
+        if calibrated is not None:
+            self.net.load_state_dict(calibrated_state(type(self), variant, calibrated))
+            self.weights_id, self.trained, self.origin = weights_identity(variant.name, calibrated), False, CALIBRATED
+            self.weights_path = None
+        elif path is not None:
             load_into(self.net, read_state_dict(path), str(path), variant.name)
             digest = sha256_file(path)
             self.weights_id, self.trained = f"sha256:{digest[:16]}", True
@@ -230,6 +236,9 @@ class DeepPredictor(Predictor):
 
     def _weights_note(self) -> str:
         spec = self.variant.weights
+        if self.origin == CALIBRATED:
+            return ("seeded random weights with logit heads calibrated to decisive, click-dependent masks "
+                    "(`--weights calibrated`, for regression tests): untrained")
         if not self.trained:
             return (f"no checkpoint found: get {spec.file_name} from {spec.source} and pass --weights or put it "
                     f"in $ISEG_BENCH_WEIGHTS (see `iseg-bench weights`)")

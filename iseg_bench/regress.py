@@ -10,6 +10,12 @@ under another protocol, on another copy of a dataset or with other weights is re
 different experiments, not regressions. So is a baseline made on another device type (CPU against
 GPU kernels differ in rounding) unless a tolerance is given.
 
+Every baseline since format 2 also keeps each sample's trace (its clicks and its IoU after every
+click), so a change is reported where it begins: the method, the sample and the first click whose
+position or IoU moved. Traces are compared at zero tolerance only (under a tolerance, rounding on
+another machine may legitimately move a click). The gate always runs with one thread per worker:
+torch's results depend on the thread count (its reductions are split differently).
+
 ``run_regression`` is the whole gate (run the baseline's experiment, then compare or rewrite); the
 command line only maps its outcome to a message and an exit code.
 """
@@ -26,9 +32,13 @@ from pathlib import Path
 
 from .device import device_type
 from .protocol import Protocol
+from .records import DATA_ERROR, OK, SampleRecord
 from .summary import ResultRow
 
-FORMAT = 1
+FORMAT = 2  # 2 adds the per-sample traces and the generated weights' spec; format 1 is still read
+READABLE_FORMATS = (1, 2)
+THREADS = 1  # torch and OpenCV threads per worker while the gate runs
+SHOWN_SAMPLES = 20  # changed samples listed in full (the rest counted)
 
 
 class BaselineError(Exception):
@@ -92,9 +102,31 @@ def row_metrics(row: ResultRow) -> dict:
             "data_errors": row.data_errors, "method_errors": row.method_errors}
 
 
+def sample_label(record: SampleRecord, seeds: int) -> str:
+    """How a trace names its sample: the sample id, with the click seed when there are several."""
+    return f"{record.sample_id}#seed{record.seed}" if seeds > 1 else record.sample_id
+
+
+def trace(record: SampleRecord) -> dict:
+    """What a sample did: its clicks ``[y, x, positive]`` and float32 IoU after each (and a status
+    other than ok)."""
+    status = {} if record.status == OK else {"status": record.status}
+    return {**status, "clicks": record.clicks, "ious": record.ious}
+
+
+def traces_of(records: list[SampleRecord], seeds: int) -> dict[str, dict[str, dict[str, dict]]]:
+    """method -> dataset -> sample -> trace."""
+    out: dict[str, dict[str, dict[str, dict]]] = {}
+    for r in sorted(records, key=lambda r: (r.method, r.dataset, r.sample_id, r.seed)):
+        out.setdefault(r.method, {}).setdefault(r.dataset, {})[sample_label(r, seeds)] = trace(r)
+    return out
+
+
 def make_baseline(name: str, rows: list[ResultRow], protocol: dict, protocol_hash: str, datasets: dict,
-                  limit: int | None, environment: dict, command: str) -> dict:
-    """A baseline document from summary rows (one per method and dataset)."""
+                  limit: int | None, environment: dict, command: str, traces: dict | None = None,
+                  weights: str | None = None) -> dict:
+    """A baseline document from summary rows (one per method and dataset), with the samples' traces
+    and, for generated weights (``calibrated``), how to make them again."""
     results: dict[str, dict] = {}
     methods: dict[str, dict] = {}
     for r in rows:
@@ -102,7 +134,23 @@ def make_baseline(name: str, rows: list[ResultRow], protocol: dict, protocol_has
         methods[r.method] = {"weights": r.weights, "status": r.status, "device": device_type(r.device)}
     return {"format": FORMAT, "name": name, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "command": command, "protocol": protocol, "protocol_hash": protocol_hash, "limit": limit,
-            "methods": methods, "datasets": datasets, "environment": environment, "results": results}
+            "weights_spec": weights, "methods": methods, "datasets": datasets, "environment": environment,
+            "results": results, "traces": traces or {}}
+
+
+def dumps_baseline(doc: dict) -> str:
+    """The baseline as indented JSON, each sample's trace on one line (a moved sample is one line of diff)."""
+    head = json.dumps({k: v for k, v in doc.items() if k != "traces"}, indent=1)
+    blocks = []
+    for method, per_dataset in doc.get("traces", {}).items():
+        datasets = []
+        for dataset, samples in per_dataset.items():
+            lines = ",\n".join(f"    {json.dumps(sample)}: {json.dumps(t, separators=(',', ':'))}"
+                                for sample, t in samples.items())
+            datasets.append(f"   {json.dumps(dataset)}: {{\n{lines}\n   }}")
+        blocks.append(f"  {json.dumps(method)}: {{\n" + ",\n".join(datasets) + "\n  }")
+    traces = "{\n" + ",\n".join(blocks) + "\n }" if blocks else "{}"
+    return head[:-2] + f',\n "traces": {traces}\n}}\n'
 
 
 def read_baseline(path: Path) -> dict:
@@ -112,8 +160,8 @@ def read_baseline(path: Path) -> dict:
         raise BaselineError(f"baseline {path} does not exist (create it with --update)") from None
     except (OSError, ValueError) as exc:
         raise BaselineError(f"cannot read baseline {path}: {exc}") from None
-    if data.get("format") != FORMAT or "results" not in data:
-        raise BaselineError(f"{path} is not an iseg-bench baseline (format {FORMAT})")
+    if not isinstance(data, dict) or data.get("format") not in READABLE_FORMATS or "results" not in data:
+        raise BaselineError(f"{path} is not an iseg-bench baseline (formats {', '.join(map(str, READABLE_FORMATS))})")
     return data
 
 
@@ -166,6 +214,75 @@ def compare(baseline: dict, rows: list[ResultRow], tol: Tolerance) -> tuple[list
     return changes, missing
 
 
+@dataclass(frozen=True)
+class SampleChange:
+    """Where one sample's trace first departs from the baseline's: ``click`` (1-based; 0 for the
+    sample as a whole), what moved there, and the two values."""
+
+    method: str
+    dataset: str
+    sample: str
+    click: int
+    what: str
+    baseline: str
+    current: str
+
+
+def _click_text(click: list[int]) -> str:
+    y, x, positive = click
+    return f"(y={y}, x={x}, {'+' if positive else '-'})"
+
+
+def first_difference(method: str, dataset: str, sample: str, old: dict, new: dict | None) -> SampleChange | None:
+    """The first click at which ``new`` departs from ``old`` (a click placed elsewhere, another IoU,
+    another length), or a change of the sample's status; None when they are the same."""
+    if new is None:
+        return SampleChange(method, dataset, sample, 0, "sample", "evaluated", "missing")
+    before, after = old.get("status", OK), new.get("status", OK)
+    if before != after:
+        return SampleChange(method, dataset, sample, 0, "status", before, after)
+    for k, (a, b) in enumerate(zip(old["clicks"], new["clicks"]), 1):
+        if list(a) != list(b):
+            return SampleChange(method, dataset, sample, k, "click", _click_text(a), _click_text(b))
+        if old["ious"][k - 1] != new["ious"][k - 1]:
+            return SampleChange(method, dataset, sample, k, "IoU", f"{old['ious'][k - 1]:.7g}",
+                                f"{new['ious'][k - 1]:.7g}")
+    if len(old["ious"]) != len(new["ious"]):
+        k = min(len(old["ious"]), len(new["ious"])) + 1
+        return SampleChange(method, dataset, sample, k, "clicks run", str(len(old["ious"])), str(len(new["ious"])))
+    if old["ious"] != new["ious"]:  # an imported log has IoUs without clicks
+        k = next(i for i, (a, b) in enumerate(zip(old["ious"], new["ious"]), 1) if a != b)
+        return SampleChange(method, dataset, sample, k, "IoU", f"{old['ious'][k - 1]:.7g}", f"{new['ious'][k - 1]:.7g}")
+    return None
+
+
+def compare_traces(baseline: dict, current: dict) -> list[SampleChange]:
+    """Every baseline sample whose trace changed, at its first changed click."""
+    changes = []
+    for method, per_dataset in baseline.get("traces", {}).items():
+        for dataset, samples in per_dataset.items():
+            now = current.get(method, {}).get(dataset)
+            if now is None:
+                continue  # the whole result is missing: reported once, by ``compare``
+            for sample, old in samples.items():
+                change = first_difference(method, dataset, sample, old, now.get(sample))
+                if change is not None:
+                    changes.append(change)
+    return changes
+
+
+def sample_changes_table(changes: list[SampleChange], shown: int = SHOWN_SAMPLES) -> str:
+    """The changed samples, each at its first changed click (the first ``shown``, the rest counted)."""
+    from tabulate import tabulate
+
+    body = [[c.method, c.dataset, c.sample, f"click {c.click}" if c.click else "-", c.what, c.baseline, c.current]
+            for c in changes[:shown]]
+    table = tabulate(body, headers=["method", "dataset", "sample", "first change", "what", "baseline", "now"],
+                     tablefmt="simple", disable_numparse=True)
+    more = len(changes) - shown
+    return table + (f"\n... and {more} more changed samples" if more > 0 else "")
+
+
 def changes_table(changes: list[Change]) -> str:
     from tabulate import tabulate
 
@@ -179,8 +296,11 @@ def changes_table(changes: list[Change]) -> str:
 
 @dataclass(frozen=True)
 class RegressionPlan:
-    """A regression check: the baseline file, the tolerance, where to run; with ``update``, the
-    methods, datasets, protocol and limit of a new baseline (an existing one keeps its own)."""
+    """A regression check: the baseline file, the tolerance, where to run. Without ``update``,
+    ``methods`` and ``datasets`` pick the part of the baseline to check (default: all of it); with
+    ``update`` they, ``protocol`` and ``limit`` make a new baseline (without them the baseline's own
+    experiment is run again and rewritten). ``weights``: a checkpoint file or folder, or generated
+    weights (``calibrated``), which a baseline keeps and re-creates itself."""
 
     baseline: Path
     tolerance: Tolerance = Tolerance()
@@ -194,6 +314,7 @@ class RegressionPlan:
     workers: int = 1
     device: str = "cpu"
     click_seeds: int = 1  # with ``update``, of a new baseline under a seeded clicker
+    weights: str | None = None
 
 
 @dataclass
@@ -203,10 +324,42 @@ class RegressionOutcome:
     verdict: str
     protocol: Protocol
     changes: list[Change] = field(default_factory=list)
+    samples: list[SampleChange] = field(default_factory=list)  # at zero tolerance: where each changed sample departs
     missing: list[str] = field(default_factory=list)
     not_loaded: list[str] = field(default_factory=list)
     compared: int = 0
+    traced: int = 0  # samples whose clicks and IoUs were compared one by one
     rows: int = 0
+
+
+def select(baseline: dict, methods: tuple[str, ...], datasets: tuple[str, ...], path: Path) -> dict:
+    """The part of ``baseline`` holding ``methods`` (names or aliases) and ``datasets`` (names or the
+    specs they were opened with); BaselineError naming what the baseline does not hold."""
+    from .adapters import METHODS
+
+    keep_methods = list(baseline["methods"])
+    if methods:
+        keep_methods = [METHODS.canonical(m) if m in METHODS else m for m in methods]
+        unknown = [m for m in keep_methods if m not in baseline["methods"]]
+        if unknown:
+            raise BaselineError(f"{path} holds no results of {', '.join(unknown)} "
+                                f"(it holds {', '.join(baseline['methods'])})")
+    keep_datasets = list(baseline["datasets"])
+    if datasets:
+        by_spec = {info["spec"]: name for name, info in baseline["datasets"].items()}
+        keep_datasets = [by_spec.get(d, d) for d in datasets]
+        unknown = [d for d in keep_datasets if d not in baseline["datasets"]]
+        if unknown:
+            raise BaselineError(f"{path} holds no results on {', '.join(unknown)} "
+                                f"(it holds {', '.join(baseline['datasets'])})")
+
+    def part(per_method: dict) -> dict:
+        return {m: {d: v for d, v in per_method[m].items() if d in keep_datasets}
+                for m in keep_methods if m in per_method}
+
+    return {**baseline, "methods": {m: baseline["methods"][m] for m in keep_methods},
+            "datasets": {d: baseline["datasets"][d] for d in keep_datasets},
+            "results": part(baseline["results"]), "traces": part(baseline.get("traces", {}))}
 
 
 def run_regression(plan: RegressionPlan) -> RegressionOutcome:
@@ -218,44 +371,60 @@ def run_regression(plan: RegressionPlan) -> RegressionOutcome:
     from . import environment
     from .report import build_reports
     from .runner import RunPlan, run
+    from .store import ResultStore
 
-    if plan.baseline.exists():
+    base: dict | None = None
+    if plan.update and (plan.methods or plan.datasets):
+        if not (plan.methods and plan.datasets):
+            raise BaselineError("a new baseline needs both --methods and --datasets (without either, --update "
+                                "re-creates the existing baseline's own experiment)")
+        methods, datasets, weights = plan.methods, plan.datasets, plan.weights
+        protocol, limit, seeds = plan.protocol or Protocol(), plan.limit, plan.click_seeds
+    elif plan.baseline.exists():
         base = read_baseline(plan.baseline)
+        if not plan.update:
+            base = select(base, plan.methods, plan.datasets, plan.baseline)
         methods = tuple(base["methods"])
         datasets = tuple(info["spec"] for info in base["datasets"].values())
         protocol, limit = Protocol.from_dict(base["protocol"]), base["limit"]
-        seeds = base.get("click_seeds", 1)
-    elif plan.update and plan.methods and plan.datasets:
-        base, methods, datasets = None, plan.methods, plan.datasets
-        protocol, limit, seeds = plan.protocol or Protocol(), plan.limit, plan.click_seeds
+        seeds, weights = base.get("click_seeds", 1), plan.weights or base.get("weights_spec")
     else:
         raise BaselineError(f"{plan.baseline} does not exist; create it with --update --methods ... --datasets ...")
     with tempfile.TemporaryDirectory() as tmp:
         out = plan.results or Path(tmp) / "results"
         outcome = run(RunPlan(methods, datasets, protocol, out, plan.data_root, limit,
+                              weights=Path(weights) if weights else None,
                               executor="process" if plan.workers > 1 else "inline", workers=plan.workers,
-                              device=plan.device, click_seeds=seeds))
-        rows = [r for rep in build_reports(out) if rep.protocol.hash == protocol.hash for r in rep.rows]
+                              threads=THREADS, device=plan.device, click_seeds=seeds))
+        rows = [r for rep in build_reports(out) if rep.protocol.hash == protocol.hash for r in rep.rows
+                if r.method in methods or base is None]
+        records = [r for r in ResultStore(out).load() if r.protocol == protocol.hash and r.status != DATA_ERROR
+                   and any(r.method == row.method and r.dataset == row.dataset for row in rows)]
         manifest = json.loads((out / "manifest.json").read_text())
     result = RegressionOutcome("ok", protocol, not_loaded=outcome.not_loaded, rows=len(rows))
     fingerprints = {r.dataset: r.fingerprint for r in rows}
+    traces = traces_of(records, seeds)
     if plan.update:
         spec_of = dict(zip((d["name"] for d in manifest["datasets"].values()), datasets))
+        generated = weights if weights and not Path(weights).exists() else None  # a path is this machine's
         doc = make_baseline(plan.baseline.stem, rows, protocol.to_dict(), protocol.hash,
                             {name: {"spec": spec_of.get(name, name), "fingerprint": fp,
                                     "samples": max(r.samples + r.data_errors for r in rows if r.dataset == name)}
                              for name, fp in fingerprints.items()},
-                            limit, environment.capture(), " ".join(sys.argv))
+                            limit, environment.capture(), " ".join(sys.argv), traces, generated)
         if seeds > 1:
             doc["click_seeds"] = seeds
         plan.baseline.parent.mkdir(parents=True, exist_ok=True)
-        plan.baseline.write_text(json.dumps(doc, indent=1) + "\n")
+        plan.baseline.write_text(dumps_baseline(doc))
         result.verdict = "written"
         return result
     assert base is not None  # without a baseline file only ``update`` gets here
     refuse_if_incomparable(base, protocol.hash, fingerprints, {r.method: r.weights for r in rows},
                            {r.method: device_type(r.device) for r in rows}, plan.tolerance)
     result.changes, result.missing = compare(base, rows, plan.tolerance)
+    if plan.tolerance.zero:
+        result.samples = compare_traces(base, traces)
+        result.traced = sum(len(samples) for per in base["traces"].values() for samples in per.values())
     result.compared = sum(len(per) for per in base["results"].values())  # method/dataset results
-    result.verdict = "regression" if result.changes or result.missing else "ok"
+    result.verdict = "regression" if result.changes or result.missing or result.samples else "ok"
     return result

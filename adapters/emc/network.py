@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..calibration import ClickInput, LogitHead
 from ..nets.clicks import disk_maps, first_click_only, squared_distance_maps
 from ..nets.emc_refiner import MaskCorrection
 from ..nets.hrnet import HRNET, HRNetOCR
@@ -41,6 +42,16 @@ class EMCNet(nn.Module):
             self.feature_extractor = HRNetOCR.named(backbone)
             feature_dims = 2 * HRNET[backbone].ocr_width
         self.refiner = MaskCorrection(feature_dims, mid, corr)
+
+    def click_inputs(self) -> tuple[ClickInput, ...]:
+        """The click disks' weights (``calibration``): the base network's one disk; the correction
+        network's two disks, channels 3-4 of its input, 16 channels each after the 4x4 pixel unshuffle."""
+        base = f"feature_extractor.{self.feature_extractor.side_layer}" if self.is_segformer else "maps_transform.0"
+        return ClickInput(base, (0,)), ClickInput("refiner.image_conv1.1.conv3x3_1", tuple(range(3 * 16, 5 * 16)))
+
+    def logit_heads(self) -> tuple[LogitHead, ...]:
+        """The layers that make the base and the corrected logits, in data-flow order (``calibration``)."""
+        return (LogitHead(f"feature_extractor.{self.feature_extractor.logits_layer}"), LogitHead("refiner.refine_pred"))
 
     def base_parameters(self) -> list[nn.Parameter]:
         """Parameters of the first-click network (everything but the correction network)."""

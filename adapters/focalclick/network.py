@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..calibration import ClickInput, LogitHead
 from ..nets.clicks import disk_maps, squared_distance_maps
 from ..nets.focal_refiner import FocalRefiner
 from ..nets.hrnet import HRNET, HRNetOCR
@@ -45,6 +46,17 @@ class FocalClickNet(nn.Module):
             self.maps_transform = click_map_transform(3)
             self.feature_extractor = HRNetOCR.named(backbone)
             self.refiner = FocalRefiner(2 * HRNET[backbone].ocr_width)
+
+    def click_inputs(self) -> tuple[ClickInput, ...]:
+        """The click disks' weights (``calibration``): channels 1-2 of the segmentor's maps (0 is the
+        previous mask), channels 3-4 of the refiner's input (after the RGB crop)."""
+        segmentor = (f"feature_extractor.{self.feature_extractor.side_layer}" if self.is_segformer
+                     else "maps_transform.0")
+        return ClickInput(segmentor, (1, 2)), ClickInput("refiner.image_conv1.conv", (3, 4))
+
+    def logit_heads(self) -> tuple[LogitHead, ...]:
+        """The layers that make the coarse and the refined logits, in data-flow order (``calibration``)."""
+        return (LogitHead(f"feature_extractor.{self.feature_extractor.logits_layer}"), LogitHead("refiner.refine_pred"))
 
     def _maps(self, prev: torch.Tensor, points: torch.Tensor, size) -> torch.Tensor:
         maps = torch.cat([prev, disk_maps(squared_distance_maps(points, *size), self.radius)], 1)

@@ -191,6 +191,8 @@ class HRNetOCR(nn.Module):
         size = HRNET[backbone]
         return cls(size.width, size.ocr_width, size.small)
 
+    logits_layer = "cls_head"  # the layer that makes the object logits
+
     def __init__(self, width: int, ocr_width: int, small: bool) -> None:
         super().__init__()
         nb = 2 if small else 4

@@ -220,6 +220,9 @@ class SegFormerHead(nn.Module):
 class SegFormer(nn.Module):
     """Encoder + decoder: (logits at stride 4, fused feature)."""
 
+    logits_layer = "decode_head.linear_pred"  # the layer that makes the object logits
+    side_layer = "backbone.patch_embed_side1.proj"  # the layer that reads the click maps
+
     def __init__(self, version: str, side_channels: int, with_unused_norm_add: bool = False) -> None:
         super().__init__()
         cfg = MIT[version]

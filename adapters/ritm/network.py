@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..calibration import ClickInput, LogitHead
 from ..nets.clicks import disk_maps, squared_distance_maps
 from ..nets.hrnet import HRNetOCR
 from ..nets.layers import click_map_transform, resize, split_input
@@ -24,6 +25,14 @@ class RITMNet(nn.Module):
         self.radius = radius
         self.maps_transform = click_map_transform(3)
         self.feature_extractor = HRNetOCR.named(backbone)
+
+    def click_inputs(self) -> tuple[ClickInput, ...]:
+        """The click disks' weights (``calibration``): channels 1-2 of the maps (0 is the previous mask)."""
+        return (ClickInput("maps_transform.0", (1, 2)),)
+
+    def logit_heads(self) -> tuple[LogitHead, ...]:
+        """The layer that makes the object logits (``calibration``)."""
+        return (LogitHead(f"feature_extractor.{self.feature_extractor.logits_layer}"),)
 
     def _click_features(self, prev: torch.Tensor, points: torch.Tensor, size) -> torch.Tensor:
         disks = disk_maps(squared_distance_maps(points, *size), self.radius)

@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..calibration import LogitHead
+
 PIXEL_MEAN = (123.675, 116.28, 103.53)
 PIXEL_STD = (58.395, 57.12, 57.375)
 
@@ -411,6 +413,13 @@ class Sam(nn.Module):
         self.image_encoder = ImageEncoderViT(cfg)
         self.prompt_encoder = PromptEncoder(cfg)
         self.mask_decoder = MaskDecoder(cfg)
+
+    def logit_heads(self) -> tuple[LogitHead, ...]:
+        """The mask logits: a product of each token's hypernetwork output with the upscaled embedding,
+        scaled by the hypernetworks' last layers (``calibration``)."""
+        last = [f"mask_decoder.output_hypernetworks_mlps.{i}.layers.{len(mlp.layers) - 1}"
+                for i, mlp in enumerate(self.mask_decoder.output_hypernetworks_mlps)]
+        return (LogitHead("mask_decoder", affine=tuple(last)),)
 
     @classmethod
     def named(cls, name: str) -> Sam:
