@@ -7,8 +7,9 @@ Layout of ``DIR``::
     manifest.json                      protocols, method descriptions, dataset fingerprints, runs
     report/                            rendered tables, plots and summary (``iseg-bench report``)
 
-A run killed at any point keeps every finished line; a half-written last line is detected and cut
-off before the next append, and unreadable lines are skipped (and counted) when loading.
+A run killed at any point keeps every finished line; a half-written last line is reported once per
+file, counts as not done, and is cut off before the next append; unreadable lines are skipped (and
+counted) when loading.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from .files import cut_partial_tail, write_bytes_atomic, write_json_atomic
+from .files import count_lines, cut_partial_tail, write_bytes_atomic, write_json_atomic
 from .records import SampleRecord, method_key
 
 MANIFEST_FORMAT = 1  # manifests without the field are format 1; a newer one is refused, not misread
@@ -34,6 +35,18 @@ class StoreError(Exception):
 def safe_name(name: str) -> str:
     """``name`` as a file or folder name (runs of other characters become one underscore)."""
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "_"
+
+
+_torn_reported: set[tuple[str, int]] = set()  # (records file, line): each torn line is reported once per process
+
+
+def _report_torn_line(path: Path, lineno: int) -> None:
+    """Warn, once per process for each file and line, that a half-written last record is ignored."""
+    if (str(path), lineno) not in _torn_reported:
+        _torn_reported.add((str(path), lineno))
+        warnings.warn(f"{path}:{lineno}: half-written last record (its writer stopped mid-line) ignored: its sample "
+                      "counts as not done and will be evaluated again; the partial line is cut before the next "
+                      "append", stacklevel=3)
 
 
 class ResultStore:
@@ -63,9 +76,8 @@ class ResultStore:
         handle = self._handles.get(path)
         if handle is None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            dropped = cut_partial_tail(path)
-            if dropped:
-                warnings.warn(f"{path}: discarded a half-written last record ({dropped} bytes)", stacklevel=2)
+            if cut_partial_tail(path):
+                _report_torn_line(path, count_lines(path) + 1)
             handle = self._handles[path] = open(path, "a", encoding="utf-8")
         handle.write(record.to_json() + "\n")
         handle.flush()
@@ -93,6 +105,7 @@ class ResultStore:
                 for lineno, line in enumerate(fh, 1):
                     if not line.endswith("\n"):
                         self.skipped_lines += 1  # half-written by a killed run
+                        _report_torn_line(path, lineno)
                         continue
                     try:
                         record = SampleRecord.from_dict(json.loads(line))
