@@ -24,6 +24,7 @@ import re
 import shlex
 import socket
 import sys
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
@@ -67,6 +68,29 @@ def describe_holder(holder: dict[str, Any]) -> str:
         return "another process (which has not yet written who it is)"
     return (f"pid {holder.get('pid', '?')} on host {holder.get('host', '?')} since {holder.get('started', '?')}, "
             f"running: {holder.get('command', '?')}")
+
+
+HOLDER_NAME_WAIT_S = 5.0  # how long a refused writer waits for a holder that has just locked to write its name
+
+
+def _lock_or_holder(fd: int) -> dict[str, Any] | None:
+    """Take the writer lock on ``fd`` without blocking (None), or say who holds it. A holder writes its
+    name just after locking, so an empty or half-written file is read again for a moment (the lock tried
+    again too) before the holder is reported unnamed."""
+    assert fcntl is not None
+    deadline = time.monotonic() + HOLDER_NAME_WAIT_S
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return None
+        except BlockingIOError:
+            try:
+                holder = json.loads(os.pread(fd, 1 << 16, 0))
+            except ValueError:
+                holder = None
+            if isinstance(holder, dict) or time.monotonic() > deadline:
+                return holder if isinstance(holder, dict) else {}
+            time.sleep(0.01)
 
 
 _torn_reported: set[tuple[str, int]] = set()  # (records file, line): each torn line is reported once per process
@@ -141,16 +165,10 @@ class ResultStore:
         except OSError as exc:
             raise StoreError(f"cannot write {path}: {exc}") from None
         try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                try:
-                    holder = json.loads(os.pread(fd, 1 << 16, 0))
-                except ValueError:
-                    holder = None
-                holder = holder if isinstance(holder, dict) else {}
+            holder = _lock_or_holder(fd)
+            if holder is not None:
                 if not wait:
-                    raise StoreBusy(self.root, holder) from None
+                    raise StoreBusy(self.root, holder)
                 if on_wait is not None:
                     on_wait(f"waiting: results folder {self.root} is being written by {describe_holder(holder)}; "
                             "this command goes on when that one ends, skipping the samples it stored")

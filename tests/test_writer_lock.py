@@ -83,6 +83,23 @@ def test_readers_take_no_lock(tmp_path):
                 pass
 
 
+def test_a_holder_that_has_not_written_its_name_is_reported_unnamed(tmp_path, monkeypatch):
+    """A holder names itself just after locking; one that never does is still refused, said unnamed."""
+    import fcntl
+
+    from iseg_bench import store
+
+    monkeypatch.setattr(store, "HOLDER_NAME_WAIT_S", 0.05)
+    out = tmp_path / "res"
+    out.mkdir()
+    with open(out / LOCK_FILE, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)  # locked, nothing written
+        with pytest.raises(StoreBusy, match="which has not yet written who it is") as busy:
+            with ResultStore(out).writer_lock():
+                pass
+    assert busy.value.holder == {} and busy.value.root == out
+
+
 def _kill_after(proc: subprocess.Popen, seconds: float) -> threading.Timer:
     """A guard: a process still running after ``seconds`` is killed (the test then fails, not hangs)."""
     timer = threading.Timer(seconds, proc.kill)
