@@ -132,8 +132,12 @@ def test_wait_waits_for_the_holder_then_skips_what_it_stored(tmp_path):
     assert len(keys) == len(set(keys)) == 24
 
 
-@pytest.mark.parametrize("extra", [[], ["--wait"], ["--workers", "2"]], ids=["refuse", "wait", "pool"])
+@pytest.mark.parametrize("extra", [[], ["--wait"], ["--workers", "2"], ["--executor", "ray", "--workers", "2"]],
+                         ids=["refuse", "wait", "pool", "ray"])
 def test_two_runs_at_once_store_every_sample_exactly_once(tmp_path, extra):
+    """Whatever the interleaving, and wherever the samples run: only the run process writes, once."""
+    if "ray" in extra:
+        pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'iseg-bench[ray]'")
     out = tmp_path / "res"
     procs = [subprocess.Popen(run_cmd(out, *extra), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
              for _ in range(2)]
