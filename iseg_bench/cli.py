@@ -4,8 +4,9 @@ Exit codes: 0 success; 1 ``regress`` found a change beyond tolerance; 2 bad usag
 dataset or protocol, bad option, missing data folder); 3 the run finished and its results are
 stored, but some samples failed (data or method errors, listed in the report) or a method could not
 be loaded; 4 the results folder cannot be read or written; 5 ``regress`` refused a baseline made
-under another protocol, dataset copy or weights; 130 interrupted (Ctrl-C): a run says how many samples
-it stored, and running the same command again resumes it.
+under another protocol, dataset copy or weights; 6 another process is writing the results folder
+(its writer lock names it; ``--wait`` waits for it instead); 130 interrupted (Ctrl-C): a run says how
+many samples it stored, and running the same command again resumes it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .protocol import UNTRAINED_CONTROLS, ProtocolError, presets, resolve_protoc
 from .registry import UnknownNameError
 
 EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_FAILED_SAMPLES, EXIT_STORE, EXIT_INCOMPARABLE = 0, 1, 2, 3, 4, 5
+EXIT_BUSY = 6  # another process holds the results folder's writer lock
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command ended by Ctrl-C
 DEFAULT_METHODS = "grabcut,watershed,disk"
 
@@ -58,6 +60,10 @@ def html_options(command):
 out_option = click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True,
     help="Results folder (created; re-running resumes it).")
+wait_option = click.option(
+    "--wait", is_flag=True,
+    help="If another process is writing OUT, wait for it to end, then go on, skipping what it stored "
+         f"[default: stop with exit code {EXIT_BUSY}].")
 
 
 def _protocol(spec: str):
@@ -250,7 +256,8 @@ def _split(value: str) -> tuple[str, ...]:
 
 class _Commands(click.Group):
     """The command group: a results folder that cannot be read or written ends any command with
-    EXIT_STORE and the store's own message (which names the file)."""
+    EXIT_STORE and the store's own message (which names the file); one that another process is
+    writing, with EXIT_BUSY and the message naming it."""
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """Each command with its whole first sentence, wrapped (click cuts it to the terminal's width)."""
@@ -260,10 +267,16 @@ class _Commands(click.Group):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):
-        from .store import StoreError
+        from .store import StoreBusy, StoreError
 
         try:
             return super().invoke(ctx)
+        except StoreBusy as exc:
+            command = self.get_command(ctx, ctx.invoked_subcommand or "")
+            can_wait = command is not None and any(p.name == "wait" for p in command.params)
+            click.echo(f"error: {exc}. One writer per results folder: wait for it to end"
+                       f"{', or add --wait to go on after it' if can_wait else ''}, or use another folder.", err=True)
+            sys.exit(EXIT_BUSY)
         except StoreError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_STORE)
@@ -276,7 +289,8 @@ class _Commands(click.Group):
 EXIT_CODES_HELP = ("Exit codes: 0 success; 1 regress found a change beyond tolerance; 2 bad usage (unknown name, "
                    "bad option, missing data folder, absent device); 3 results stored but some samples failed or a "
                    "method could not be loaded; 4 the results folder cannot be read or written; 5 regress refused a "
-                   "baseline of another experiment; 130 interrupted (Ctrl-C; re-running a run resumes it).")
+                   "baseline of another experiment; 6 another process is writing the results folder (run --wait waits "
+                   "for it); 130 interrupted (Ctrl-C; re-running a run resumes it).")
 
 
 @click.group(cls=_Commands, epilog=EXIT_CODES_HELP,
@@ -334,12 +348,13 @@ def main() -> None:
               help="jitter's noise and boundary's band, as a fraction of the error region's radius [default: 0.25].")
 @click.option("--click-exponent", type=float, default=None,
               help="distance's exponent on the distance to the region's boundary [default: 1, RClicks' DT].")
+@wait_option
 def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out: Path, data_root: Path | None,
         weights: Path | None, executor: str | None, workers: int, timeout: float | None, threads: int | None,
         implementation: str, untrained_control: str | None, ray_address: str | None, ray_cpus: float,
         ray_gpus: float, device: str, progress: bool, make_report: bool, save_masks: bool, html: bool,
         views: str, clicker: str | None, click_seeds: int, click_spread: float | None,
-        click_exponent: float | None) -> None:
+        click_exponent: float | None, wait: bool) -> None:
     """Evaluate methods on datasets; records go to OUT/records, the report to OUT/report."""
     from .runner import RunPlan
 
@@ -365,7 +380,7 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
     try:
         plan = RunPlan(_split(methods), _split(datasets), protocol, out, data_root, limit, weights, executor, workers,
                        timeout, ray_address, ray_cpus, ray_gpus, threads, implementation, device, save_masks,
-                       click_seeds)
+                       click_seeds, wait)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--click-seeds") from None
     click.echo(protocol.summary(), err=True)
@@ -643,8 +658,9 @@ def compare(results_dir: Path, method_a: str, method_b: str, protocol_ref: str |
 @click.option("--world-size", type=click.IntRange(min=1), default=1, show_default=True,
               help="Ranks of a distributed evaluation whose gathered log is in rank-major order.")
 @out_option
+@wait_option
 def import_ious(log: Path, method: str, dataset_spec: str, data_root: Path | None, protocol_spec: str,
-                world_size: int, out: Path) -> None:
+                world_size: int, out: Path, wait: bool) -> None:
     """Import an official evaluation script's per-sample IoU log (--save-ious / --iou-analysis pickle)
     into a results folder, beside runs made here (report, compare and regress then use it)."""
     from .adapters import METHODS
@@ -660,7 +676,8 @@ def import_ious(log: Path, method: str, dataset_spec: str, data_root: Path | Non
     except DatasetError as exc:
         raise click.BadParameter(str(exc), param_hint="--dataset") from None
     try:
-        added, present = import_log(log, method, dataset, protocol, out, world_size)
+        added, present = import_log(log, method, dataset, protocol, out, world_size, wait,
+                                    on_wait=lambda m: click.echo(m, err=True))
     except IouLogError as exc:
         raise click.BadParameter(str(exc), param_hint="LOG") from None
     click.echo(f"{added} samples of {method} on {dataset.name} imported into {out} ({present} already there) "

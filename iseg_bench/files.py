@@ -59,6 +59,12 @@ def cut_partial_tail(path: Path, chunk: int = 1 << 16) -> int:
         return end - keep
 
 
+def count_lines(path: Path, chunk: int = 1 << 20) -> int:
+    """Newline characters in a file (its complete lines, for a file that ends in one)."""
+    with open(path, "rb") as fh:
+        return sum(block.count(b"\n") for block in iter(lambda: fh.read(chunk), b""))
+
+
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     """Hex SHA-256 of a file's content, read in chunks."""
     digest = hashlib.sha256()

@@ -13,6 +13,7 @@ arrays, lists, tuples, dicts and plain values.
 from __future__ import annotations
 
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,24 +146,26 @@ def describe_log(log: IouLog, method: str, world_size: int) -> dict:
 
 
 def import_log(path: str | Path, method: str, dataset, protocol: Protocol, results_dir: str | Path,
-               world_size: int = 1) -> tuple[int, int]:
-    """Append a log's records to a results folder; (imported, already there)."""
+               world_size: int = 1, wait: bool = False,
+               on_wait: Callable[[str], None] | None = None) -> tuple[int, int]:
+    """Append a log's records to a results folder under its writer lock (busy: StoreBusy, or with
+    ``wait`` wait for the holder, ``on_wait`` told once); (imported, already there)."""
     from .predictor import MethodInfo
     from .store import ResultStore
 
     log = read_iou_log(path)
     records = records_from_log(log, method, dataset, protocol, world_size)
     store = ResultStore(results_dir)
-    stored = store.load()
-    others = {r.weights for r in stored if r.method == method and r.weights != records[0].weights}
-    if others:
-        raise IouLogError(f"{results_dir} already holds results named {method!r} from other weights or logs "
-                          f"({', '.join(sorted(others))}); import this log under another --method name")
-    done = {r.key for r in stored}
-    store.update_manifest(protocol=protocol.to_dict(), protocol_hash=protocol.hash, dataset=dataset.describe(),
-                          method=MethodInfo.from_dict(describe_log(log, method, world_size)).to_dict())
-    fresh = [r for r in records if r.key not in done]
-    with store:
+    with store.writer_lock(wait, on_wait), store:
+        stored = store.load()
+        others = {r.weights for r in stored if r.method == method and r.weights != records[0].weights}
+        if others:
+            raise IouLogError(f"{results_dir} already holds results named {method!r} from other weights or logs "
+                              f"({', '.join(sorted(others))}); import this log under another --method name")
+        done = {r.key for r in stored}
+        store.update_manifest(protocol=protocol.to_dict(), protocol_hash=protocol.hash, dataset=dataset.describe(),
+                              method=MethodInfo.from_dict(describe_log(log, method, world_size)).to_dict())
+        fresh = [r for r in records if r.key not in done]
         for record in fresh:
             store.append(record)
     return len(fresh), len(records) - len(fresh)

@@ -3,6 +3,9 @@
 Names are checked and datasets opened before any work starts, so a typo fails in a second rather
 than after an hour. Each finished sample is appended to the store at once; samples whose key is
 already stored are skipped, so re-running a command resumes it and changes nothing already done.
+One run writes a folder at a time: the store's writer lock is held from reading what is done to the
+last append, so a second run refuses (``StoreBusy``) or, with ``wait``, starts after the first one and
+skips what it stored.
 Progress is reported through a callback (``Progress``), so the library prints nothing itself. An
 interrupted run (Ctrl-C) raises ``RunInterrupted`` with what it stored: each record is stored whole
 or not at all, and running the plan again resumes it.
@@ -54,6 +57,7 @@ class RunPlan:
     device: str = "cpu"  # cpu, cuda, cuda:N or auto (methods that cannot use it compute on the CPU)
     save_masks: bool = False  # store the mask after each click (OUT/masks, ``masks.py``)
     click_seeds: int = 1  # a seeded clicker runs every sample under seeds 0 .. click_seeds - 1
+    wait: bool = False  # another process writing ``out``: wait for it to end (else StoreBusy)
 
     def __post_init__(self) -> None:
         if self.click_seeds < 1:
@@ -137,7 +141,9 @@ def open_datasets(specs: tuple[str, ...], data_root: Path | None) -> list[Datase
 
 def run(plan: RunPlan, progress: Progress = no_progress, echo: Callable[[str], None] = print) -> RunOutcome:
     """Evaluate the plan into ``plan.out``; raises before any work on unknown names, layouts or devices,
-    and ``RunInterrupted`` (a KeyboardInterrupt) with what was stored when interrupted."""
+    ``StoreBusy`` when another process writes ``plan.out`` (unless ``plan.wait``: ``echo`` says so once
+    and the run waits for it), and ``RunInterrupted`` (a KeyboardInterrupt) with what was stored when
+    interrupted."""
     outcome = RunOutcome()
     try:
         _run(plan, progress, echo, outcome)
@@ -157,6 +163,13 @@ def _run(plan: RunPlan, progress: Progress, echo: Callable[[str], None], outcome
     if plan.threads is not None and plan.executor == "inline":
         environment.set_threads(plan.threads)
     store = ResultStore(plan.out)
+    with store.writer_lock(plan.wait, echo):
+        _evaluate(plan, store, datasets, device, progress, echo, outcome)
+
+
+def _evaluate(plan: RunPlan, store: ResultStore, datasets: list[Dataset], device: str, progress: Progress,
+              echo: Callable[[str], None], outcome: RunOutcome) -> None:
+    """Under the writer lock: record the run in the manifest, skip what is stored, evaluate the rest."""
     protocol = plan.protocol
     store.update_manifest(protocol=protocol.to_dict(), protocol_hash=protocol.hash,
                           run={"started": _now(), "argv": sys.argv, "methods": list(plan.methods),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import warnings
 
 import pytest
 
@@ -35,18 +37,35 @@ def test_key_is_content_addressed():
         SampleRecord.from_dict({**json.loads(a.to_json()), "sample_id": "b"})
 
 
-def test_half_written_last_line_is_skipped_then_cut(tmp_path):
+def test_half_written_last_line_is_skipped_reported_once_then_cut(tmp_path):
     store = ResultStore(tmp_path)
     with store:
         store.append(record("a"))
     path = store.path_for("disk", "Synthetic")
     with open(path, "a") as fh:
         fh.write(record("b").to_json()[:40])  # a process killed mid-write
-    assert [r.sample_id for r in store.load()] == ["a"] and store.skipped_lines == 1
-    with pytest.warns(UserWarning, match="half-written"), store:
-        store.append(record("c"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # so that only the store's own once-per-file rule can hold repeats back
+        assert [r.sample_id for r in store.load()] == ["a"] and store.skipped_lines == 1
+        assert store.keys() == {record("a").key} and ResultStore(tmp_path).load() == [record("a")]
+        with store:
+            store.append(record("c"))
+    (torn,) = [str(w.message) for w in caught]  # three reads and the cut: one warning
+    assert torn.startswith(f"{path}:2: half-written last record") and "evaluated again" in torn
     assert [r.sample_id for r in store.load()] == ["a", "c"] and store.skipped_lines == 0
     assert path.read_text().count("\n") == 2
+
+
+def test_a_torn_tail_cut_by_an_append_before_any_read_is_reported_with_its_line(tmp_path):
+    with ResultStore(tmp_path) as store:
+        store.append(record("a"))
+        store.append(record("b"))
+    path = store.path_for("disk", "Synthetic")
+    with open(path, "a") as fh:
+        fh.write(record("c").to_json()[:30])
+    with pytest.warns(UserWarning, match=re.escape(f"{path}:3: half-written")), ResultStore(tmp_path) as store:
+        store.append(record("c"))
+    assert [r.sample_id for r in ResultStore(tmp_path).load()] == ["a", "b", "c"]
 
 
 def test_corrupt_lines_are_skipped_with_a_warning(tmp_path):
