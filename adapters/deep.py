@@ -47,10 +47,11 @@ LATER_CLICK = 5  # the click whose network work stands for "later clicks" in cos
 
 @dataclass
 class NetworkCall:
-    """One recorded call into a network: the function and its arguments (tensors cloned)."""
+    """One recorded call into a network: the function, its arguments and what it returned (tensors cloned)."""
 
     fn: Callable
     args: tuple
+    result: object = None
 
 
 class DeepPredictor(Predictor):
@@ -154,6 +155,11 @@ class DeepPredictor(Predictor):
         """The full-size probabilities the next click starts from: the prediction, or the surrogate."""
         return probs if self.steering is None else self.steering
 
+    def carried_state(self) -> dict[str, object]:
+        """What the predictor carries from one click to the next (tensors and boxes), named the same
+        in both implementations, so that they can be compared click by click."""
+        return {}
+
     def grad_mode(self):
         """``inference_mode`` (engineered) or the official code's ``no_grad``."""
         return torch.no_grad() if self.official else torch.inference_mode()
@@ -178,9 +184,13 @@ class DeepPredictor(Predictor):
 
     def network(self, fn: Callable, *args):
         """Call into a network: the boundary of the "network alone" phase (recorded when asked)."""
-        if self.recorder is not None:
-            self.recorder.append(NetworkCall(fn, tree_map(_snapshot, args)))
-        return fn(*args)
+        if self.recorder is None:
+            return fn(*args)
+        call = NetworkCall(fn, tree_map(_snapshot, args))
+        result = fn(*args)
+        call.result = tree_map(_snapshot, result)
+        self.recorder.append(call)
+        return result
 
     # -- cost phases ----------------------------------------------------------------------------
 

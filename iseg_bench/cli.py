@@ -530,7 +530,9 @@ def bench(methods: str, protocol_spec: str, implementations: str, untrained_cont
               help="Check only these of the baseline's datasets [default: all]; with --update: the datasets of a new "
                    "baseline.")
 @protocol_option
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="With --update on a new baseline.")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Check only the first N samples of each dataset, click by click (their aggregates are not "
+                   "compared); with --update: the sample limit of a new baseline.")
 @click.option("--weights", default=None,
               help="Checkpoint file or folder for the deep methods, or 'calibrated' (seeded weights with decisive "
                    "masks, which a baseline re-creates itself) [default: the baseline's].")
@@ -589,9 +591,11 @@ def regress(baseline: Path, tolerance: str | None, update: bool, methods: str | 
             click.echo(f"missing result: {item}")
         sys.exit(EXIT_REGRESSION)
     else:
-        traced = f", and the clicks and IoUs of {outcome.traced} samples," if outcome.traced else ""
+        traced = f"the clicks and IoUs of {outcome.traced} samples" if outcome.traced else ""
+        what = " and ".join(x for x in (f"{outcome.compared} method/dataset results" if outcome.compared else "",
+                                         traced) if x)
         click.echo(f"no change beyond tolerance (noc ±{tol.noc:g}, nof ±{tol.nof}, miou ±{tol.miou:g}) in "
-                   f"{outcome.compared} method/dataset results{traced} against {baseline}")
+                   f"{what} against {baseline}")
 
 
 @main.command("paper-tables")

@@ -297,10 +297,11 @@ def changes_table(changes: list[Change]) -> str:
 @dataclass(frozen=True)
 class RegressionPlan:
     """A regression check: the baseline file, the tolerance, where to run. Without ``update``,
-    ``methods`` and ``datasets`` pick the part of the baseline to check (default: all of it); with
-    ``update`` they, ``protocol`` and ``limit`` make a new baseline (without them the baseline's own
-    experiment is run again and rewritten). ``weights``: a checkpoint file or folder, or generated
-    weights (``calibrated``), which a baseline keeps and re-creates itself."""
+    ``methods``, ``datasets`` and ``limit`` (the first N samples of each dataset, compared by their
+    traces alone) pick the part of the baseline to check (default: all of it); with ``update`` they
+    and ``protocol`` make a new baseline (without methods and datasets the baseline's own experiment
+    is run again and rewritten). ``weights``: a checkpoint file or folder, or generated weights
+    (``calibrated``), which a baseline keeps and re-creates itself."""
 
     baseline: Path
     tolerance: Tolerance = Tolerance()
@@ -362,6 +363,18 @@ def select(baseline: dict, methods: tuple[str, ...], datasets: tuple[str, ...], 
             "results": part(baseline["results"]), "traces": part(baseline.get("traces", {}))}
 
 
+def traces_only(baseline: dict, tolerance: Tolerance, path: Path) -> dict:
+    """The baseline to check by its traces alone (a part of its samples: the aggregates, which need
+    every sample, are dropped), at zero tolerance only."""
+    if not tolerance.zero:
+        raise BaselineError("checking the first samples (--limit) compares them click by click, at zero tolerance "
+                            "only: drop --tolerance or --limit")
+    if not baseline.get("traces"):
+        raise BaselineError(f"{path} keeps no per-sample traces (format 1): it can only be checked whole; "
+                            "re-create it with --update to check a part")
+    return {**baseline, "results": {}}
+
+
 def run_regression(plan: RegressionPlan) -> RegressionOutcome:
     """Run the baseline's experiment and compare (or, with ``update``, write the baseline).
 
@@ -388,6 +401,8 @@ def run_regression(plan: RegressionPlan) -> RegressionOutcome:
         datasets = tuple(info["spec"] for info in base["datasets"].values())
         protocol, limit = Protocol.from_dict(base["protocol"]), base["limit"]
         seeds, weights = base.get("click_seeds", 1), plan.weights or base.get("weights_spec")
+        if plan.limit is not None and not plan.update:
+            base, limit = traces_only(base, plan.tolerance, plan.baseline), min(plan.limit, limit or plan.limit)
     else:
         raise BaselineError(f"{plan.baseline} does not exist; create it with --update --methods ... --datasets ...")
     with tempfile.TemporaryDirectory() as tmp:
@@ -422,6 +437,10 @@ def run_regression(plan: RegressionPlan) -> RegressionOutcome:
     refuse_if_incomparable(base, protocol.hash, fingerprints, {r.method: r.weights for r in rows},
                            {r.method: device_type(r.device) for r in rows}, plan.tolerance)
     result.changes, result.missing = compare(base, rows, plan.tolerance)
+    if not base["results"]:  # a part of the samples, checked by their traces: those the run evaluated
+        result.missing = [f"{m} on {d}" for m, per in base["traces"].items() for d in per if d not in traces.get(m, {})]
+        base = {**base, "traces": {m: {d: {k: t for k, t in samples.items() if k in traces.get(m, {}).get(d, {})}
+                                        for d, samples in per.items()} for m, per in base["traces"].items()}}
     if plan.tolerance.zero:
         result.samples = compare_traces(base, traces)
         result.traced = sum(len(samples) for per in base["traces"].values() for samples in per.values())

@@ -51,16 +51,25 @@ def test_run_refuses_an_absent_device_naming_the_option(tmp_path):
 @pytest.mark.parametrize("name", DEEP + ["emc-segformer-b0"])
 def test_every_tensor_follows_the_predictor_device(name, implementation):
     """With the default device set to 'meta', any tensor a predictor makes without naming its device
-    lands on 'meta' and breaks the arithmetic: on a GPU it would have landed on the CPU. Twelve
-    clicks reach every code path (zoom-in, focus crop, FocalClick's switch after ten clicks)."""
+    lands on 'meta' and breaks the arithmetic: on a GPU it would have landed on the CPU. Calibrated
+    weights, unsteered, so the clicks, the zoom-ins and crops and every IoU follow the network's own
+    outputs; twelve clicks reach every code path (zoom-in, focus crop, FocalClick's switch after ten)."""
     image, gt = synthetic_frame(96, 128)
-    predictor = load_predictor(name, device="cpu", implementation=implementation)
-    predictor.prepare(Protocol(flip_tta=True), "GrabCut")
-    protocol = Protocol(max_clicks=12, early_stop="never", untrained_control="gt-degraded")
+    predictor = load_predictor(name, weights="calibrated", device="cpu", implementation=implementation)
+    protocol = Protocol(max_clicks=12, early_stop="never", flip_tta=True, input_size=96)  # small: placement only
+    predictor.prepare(protocol, "GrabCut")
+    outputs: list[np.ndarray] = []
+    real = predictor.predict
+    predictor.predict = lambda clicks, prev: outputs.append(real(clicks, prev)) or outputs[-1]
     expected = evaluate_sample(predictor, image, gt, protocol)
+    assert expected.error == "" and len(set(expected.ious)) > 2  # the network, not a constant, drives them
+    if hasattr(predictor, "roi"):
+        assert predictor.roi is not None  # the zoom-in / target crop was taken
+    on_cpu, outputs[:] = list(outputs), []
     with torch.device("meta"):
         got = evaluate_sample(predictor, image, gt, protocol)
-    assert got.error == "" and got.ious == expected.ious
+    assert got.error == "" and got.clicks == expected.clicks and got.ious == expected.ious
+    assert all(np.array_equal(a, b) for a, b in zip(outputs, on_cpu))
 
 
 def test_records_and_descriptions_name_the_device():
@@ -85,7 +94,7 @@ def test_gpu_predictions_equal_cpu_predictions(name):
     clicker.click_for(clicker.errors(np.zeros(gt.shape, bool)))
     outputs = []
     for device in ("cpu", "cuda"):
-        predictor = load_predictor(name, device=device)
+        predictor = load_predictor(name, weights="calibrated", device=device)
         predictor.reset()
         predictor.set_image(image)
         outputs.append(predictor.predict(tuple(clicker.clicks), None))

@@ -13,18 +13,15 @@ import pytest
 import torch
 
 from iseg_bench.adapters import load_predictor
-from iseg_bench.adapters.deep import synthetic_frame
-from iseg_bench.adapters.family import Variant, WeightsSpec
-from iseg_bench.adapters.sam.network import Sam, SamConfig
+from iseg_bench.adapters.sam.network import TINY_SIZES, Sam, tiny_variant
 from iseg_bench.adapters.sam.predictor import SAMPredictor, preprocess_shape, resize_image
 from iseg_bench.clicker import Click
-from iseg_bench.evaluation import evaluate_sample
+from iseg_bench.datasets import open_dataset
 from iseg_bench.protocol import Protocol, resolve_protocol
 
 GOLDEN = Path(__file__).resolve().parents[1].parent / "shared" / "golden" / "sam"
 needs_golden = pytest.mark.skipif(not (GOLDEN / "sam_tiny.golden.pt").exists(),
                                   reason=f"SAM reference data not found in {GOLDEN}")
-TINY = SamConfig(64, 2, 2, (1,), prompt_dim=64, decoder_mlp_dim=256, iou_hidden_dim=64)
 # whole model, image encoder, prompt encoder, mask decoder (the reference README's measured counts)
 COUNTS = {"vit_b": (93_735_472, 89_670_912), "vit_l": (312_342_832, 308_278_272),
           "vit_h": (641_090_608, 637_026_048)}
@@ -49,9 +46,7 @@ def test_parameter_counts_are_the_official_models(name):
 
 
 def tiny_predictor(implementation: str, state: dict | None = None) -> SAMPredictor:
-    variant = Variant("sam-tiny", "the reference README's tiny SAM", "iseg_bench.adapters.sam.network:Sam",
-                      (TINY,), WeightsSpec("none.pth", "nowhere", "0"), family="sam")
-    predictor = SAMPredictor(variant, implementation=implementation)
+    predictor = SAMPredictor(tiny_variant(), implementation=implementation)
     if state is not None:
         predictor.net.load_state_dict(state, strict=True)
     return predictor
@@ -123,25 +118,20 @@ def test_tiny_reference_model_call_by_call(golden, implementation):
         assert (predictor._upsample(masks[:, :1])[0] - call2["mask_logits"]).abs().max() <= 1e-4
 
 
-def test_both_implementations_give_the_same_outputs_click_by_click():
-    image, gt = synthetic_frame(90, 140)
-    protocol = resolve_protocol("sam").replace(max_clicks=6, untrained_control="own")
-    traces = {}
-    for implementation in ("engineered", "official"):
-        predictor = tiny_predictor(implementation)  # seeded random weights, the same for both
-        outputs: list[np.ndarray] = []
+@pytest.mark.parametrize("size", sorted(TINY_SIZES))
+def test_engineered_equals_official_click_by_click_with_the_state_each_carries(size):
+    """Every official size's layout through its tiny configuration, calibrated weights, unsteered, under
+    the published protocol: the same clicks, probabilities, image embedding and fed-back logits."""
+    from iseg_bench.adapters.equivalence import compare_implementations
 
-        def recording(clicks, prev, real=predictor.predict, outputs=outputs):
-            outputs.append(real(clicks, prev))
-            return outputs[-1]
-
-        predictor.predict = recording
-        out = evaluate_sample(predictor, image, gt, protocol)
-        assert out.error == ""
-        traces[implementation] = (out.ious, outputs)
-    assert traces["engineered"][0] == traces["official"][0]
-    for a, b in zip(traces["engineered"][1], traces["official"][1]):
-        assert np.abs(a - b).max() <= 1e-5
+    variant = tiny_variant(size)
+    s = open_dataset("Synthetic").load(4)
+    agreement = compare_implementations(
+        lambda implementation: SAMPredictor(variant, weights="calibrated", implementation=implementation),
+        s.image, s.gt, resolve_protocol("sam").replace(max_clicks=8), "Synthetic", variant.name)
+    assert not agreement.failures(), "\n".join(agreement.failures())
+    assert len(agreement.clicks) == 8 and agreement.forked_at is None
+    assert set(agreement.worst()) == {"clicks", "probabilities", "image embedding", "fed-back logits"}
 
 
 def test_sam_is_registered_with_its_published_protocol():

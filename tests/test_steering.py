@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from iseg_bench import metrics
 from iseg_bench.adapters import load_predictor
@@ -55,6 +56,24 @@ def test_methods_with_weights_or_without_any_are_never_steered():
     own, steered = (evaluate_sample(load_predictor("watershed"), s.image, s.gt, p)
                     for p in (STEERED.replace(untrained_control="own"), STEERED))
     assert own.ious == steered.ious and own.clicks == steered.clicks
+
+
+def test_a_deep_method_with_a_checkpoint_is_never_steered(tmp_path):
+    """A network loaded from a checkpoint counts as trained: under gt-degraded it follows its own
+    predictions, click for click, and its IoUs are not the surrogate's schedule."""
+    s = open_dataset("Synthetic").load(3)
+    checkpoint = tmp_path / "ritm-hrnet18s.pth"
+    torch.save(load_predictor("ritm", weights="calibrated").net.state_dict(), checkpoint)
+    runs = []
+    for protocol in (STEERED.replace(untrained_control="own"), STEERED):
+        predictor = load_predictor("ritm", weights=checkpoint)
+        assert predictor.describe().trained is True and not is_steered(protocol.untrained_control, predictor)
+        predictor.prepare(protocol, "Synthetic")
+        runs.append(evaluate_sample(predictor, s.image, s.gt, protocol))
+    own, under_steering = runs
+    assert own.ious == under_steering.ious and own.clicks == under_steering.clicks
+    surrogate = [float(np.float32(metrics.iou(s.gt, Surrogate(s.gt).mask(k)))) for k in range(1, 7)]
+    assert own.ious != surrogate and len(set(own.ious)) > 1
 
 
 def test_protocol_hash_is_unchanged_by_default_and_the_setting_is_checked():

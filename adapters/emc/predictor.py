@@ -54,6 +54,12 @@ class EMCPredictor(DeepPredictor):
         else:  # per-image work, done once
             self.net_image = self.layout(with_flip(normalize_image(resize(self.image, self.net_size)), self.flip))
 
+    def carried_state(self) -> dict[str, object]:
+        if self.state is None:
+            return {}
+        return {"base feature": self.state["feature"],
+                "low-resolution logits": self.state["instances_lr" if self.official else "logits_lr"]}
+
     def steer(self, mask) -> None:
         super().steer(mask)
         nh, nw = self.net_size

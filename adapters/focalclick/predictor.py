@@ -47,9 +47,13 @@ class FocalClickPredictor(DeepPredictor):
         self.prev_probs = torch.zeros_like(self.image[:, :1])
         self.roi = None
         self.zoom_probs = None
+        self.focus_box = None  # the last click's focus crop
         if not self.official:  # per-image work, done once
             self.image_n = normalize_image(self.image)
             self.crop_cache = CropCache()
+
+    def carried_state(self) -> dict[str, object]:
+        return {"previous probabilities": self.prev_probs, "target box": self.roi, "focus box": self.focus_box}
 
     def _target_box(self, clicks: Sequence[Click]):
         """ClickSEG's zoom-in: from click 2 on, the box of the last mask (plus positive clicks) x1.4,
@@ -120,6 +124,7 @@ class FocalClickPredictor(DeepPredictor):
     def _combine(self, clicks, coarse_logits: torch.Tensor, box, refined: torch.Tensor | None) -> torch.Tensor:
         """Refined logits pasted into the coarse (or, after 10 clicks, the previous) logits."""
         base = logit(self.prev_probs) if len(clicks) > self.coarse_until else coarse_logits
+        self.focus_box = box
         if refined is not None:
             y1, y2, x1, x2 = box
             base[:, :, y1:y2, x1:x2] = resize(refined, (y2 - y1, x2 - x1))

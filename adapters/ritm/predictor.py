@@ -53,6 +53,9 @@ class RITMPredictor(DeepPredictor):
             self.image_n = normalize_image(self.image)
             self.crop_cache = CropCache()
 
+    def carried_state(self) -> dict[str, object]:
+        return {"previous probabilities": self.prev_probs, "zoom-in box": self.roi}
+
     def _zoom_box(self, clicks: Sequence[Click]) -> tuple[int, int, int, int] | None:
         """The zoom-in box this click crops (None: the whole image, unresized). An empty mask keeps
         the old box for the paste-back but crops nothing, as the official transform does."""

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..calibration import LogitHead
+from ..family import Variant, WeightsSpec
 
 PIXEL_MEAN = (123.675, 116.28, 103.53)
 PIXEL_STD = (58.395, 57.12, 57.375)
@@ -55,6 +56,24 @@ CONFIGS = {
     "vit_l": SamConfig(1024, 24, 16, (5, 11, 17, 23)),
     "vit_h": SamConfig(1280, 32, 16, (7, 15, 23, 31)),
 }
+# The reference data's tiny SAM (../shared/golden/sam/README.md), and one tiny model per official size
+# with that size's layout of windowed blocks between global ones (every 3rd, 6th, 8th block global):
+# the sizes differ only in these numbers, so the tiny ones run each size's code path in a second.
+_TINY = {"prompt_dim": 64, "decoder_mlp_dim": 256, "iou_hidden_dim": 64}
+TINY = SamConfig(64, 2, 2, (1,), **_TINY)
+TINY_SIZES = {
+    "vit_b": SamConfig(64, 6, 2, (2, 5), **_TINY),
+    "vit_l": SamConfig(64, 6, 2, (5,), **_TINY),
+    "vit_h": SamConfig(64, 8, 2, (7,), **_TINY),
+}
+
+
+def tiny_variant(size: str | None = None) -> Variant:
+    """A variant registered nowhere that runs a tiny configuration: ``size`` one of TINY_SIZES, or None
+    for the reference data's tiny SAM. It has no checkpoint; seeded or calibrated weights only."""
+    config, name = (TINY, "sam-tiny") if size is None else (TINY_SIZES[size], f"sam-tiny-{size.replace('_', '-')}")
+    return Variant(name, "a tiny SAM configuration (tests)", "iseg_bench.adapters.sam.network:Sam", (config,),
+                   WeightsSpec("none.pth", "no checkpoint exists", "0"), family="sam")
 
 
 class LayerNorm2d(nn.Module):

@@ -76,6 +76,9 @@ class SAMPredictor(DeepPredictor):
         self.low_res: torch.Tensor | None = None  # the chosen mask's 256 x 256 logits, fed back
         self.dense_pe = None if self.official else self.net.prompt_encoder.dense_pe()
 
+    def carried_state(self) -> dict[str, object]:
+        return {"image embedding": self.features, "fed-back logits": self.low_res}
+
     def model_input(self) -> torch.Tensor:
         """1 x 3 x 1024 x 1024: the resized image, (x - mean) / std in float32, zero-padded right and bottom."""
         resized = torch.from_numpy(np.ascontiguousarray(resize_image(self.pixels))).to(self.device)
