@@ -54,14 +54,20 @@ def test_every_family_has_a_deep_baseline_under_its_published_protocol():
             assert len(set(ious)) > 3, f"{method}: the calibrated masks hardly change from click to click"
 
 
-@pytest.mark.parametrize("path", DEEP, ids=[p.stem for p in DEEP])
+def family_group(family: str):
+    """One family's tests run in one process under pytest-xdist (``--dist loadgroup``), so its calibrated
+    weights are made once (they are kept per process)."""
+    return pytest.mark.xdist_group(f"deep-{family}")
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, marks=family_group(p.stem.removeprefix("deep-"))) for p in DEEP],
+                         ids=[p.stem for p in DEEP])
 def test_committed_deep_baseline_holds(path):
     """CI gate: a change to any deep predictor or network that moves a click or an IoU fails here.
     Without ../shared/datasets only the embedded images are checked."""
     real = (SHARED_DATASETS / "GrabCut").is_dir() and (SHARED_DATASETS / "Berkeley").is_dir()
     scope = ["--data-root", str(SHARED_DATASETS)] if real else ["--datasets", "Synthetic"]
-    r = CliRunner().invoke(main, ["regress", "--baseline", str(path), "--workers", "2", *scope],
-                           catch_exceptions=False)
+    r = CliRunner().invoke(main, ["regress", "--baseline", str(path), *scope], catch_exceptions=False)
     assert r.exit_code == 0, r.output
     assert "the clicks and IoUs of" in r.output
 
@@ -174,14 +180,15 @@ MUTATIONS = {
     "focalclick": [mutate_focalclick_click, mutate_focalclick_crop, mutate_focalclick_feedback],
     "sam": [mutate_sam_click, mutate_sam_feedback],
 }
-CASES = [(family, m) for family, ms in MUTATIONS.items() for m in ms]
+CASES = [pytest.param(family, m, marks=family_group(family), id=m.__name__.removeprefix("mutate_"))
+         for family, ms in MUTATIONS.items() for m in ms]
 
 
 def test_every_family_has_mutations():
     assert set(MUTATIONS) == set(FAMILIES)
 
 
-@pytest.mark.parametrize("family, mutate", CASES, ids=[m.__name__.removeprefix("mutate_") for _, m in CASES])
+@pytest.mark.parametrize("family, mutate", CASES)
 def test_a_one_line_break_of_a_predictor_fails_regress(family, mutate, monkeypatch):
     doc = baseline(family)
     for method in doc["methods"]:  # the calibrated weights are made by the unbroken predictor
