@@ -78,19 +78,29 @@ def swap_last_click(rows):
     return [*rows[:-1], (x, y, positive, index)]
 
 
-def mutate_ritm_click(monkeypatch):
-    real = ritm.click_rows
-    monkeypatch.setattr(ritm, "click_rows", lambda clicks, *a: swap_last_click(real(clicks, *a)))
+def transposed_click(module):
+    """A break of ``module``'s predictor: its newest click transposed before it is scaled (``click_rows``)."""
+    def mutate(monkeypatch):
+        real = module.click_rows
+        monkeypatch.setattr(module, "click_rows", lambda clicks, *a: swap_last_click(real(clicks, *a)))
+
+    mutate.__name__ = f"{module.__name__.split('.')[-2]}_click"
+    return mutate
+
+
+def no_flip_average(module):
+    """A break of ``module``'s predictor: flip TTA runs, but only the unflipped logits are kept."""
+    def mutate(monkeypatch):
+        monkeypatch.setattr(module, "flip_average", lambda logits, flip: logits[:1])
+
+    mutate.__name__ = f"{module.__name__.split('.')[-2]}_flip"
+    return mutate
 
 
 def mutate_ritm_crop(monkeypatch):
     real = ritm.RITMPredictor._crop
     monkeypatch.setattr(ritm.RITMPredictor, "_crop",
                         lambda self, x, box: real(self, x, box if box is None else (box[0] + 1, *box[1:])))
-
-
-def mutate_ritm_flip(monkeypatch):
-    monkeypatch.setattr(ritm, "flip_average", lambda logits, flip: logits[:1])
 
 
 def mutate_ritm_feedback(monkeypatch):
@@ -104,15 +114,6 @@ def mutate_ritm_feedback(monkeypatch):
     monkeypatch.setattr(ritm.RITMPredictor, "_finish", finish)
 
 
-def mutate_emc_click(monkeypatch):
-    real = emc.click_rows
-    monkeypatch.setattr(emc, "click_rows", lambda clicks, *a: swap_last_click(real(clicks, *a)))
-
-
-def mutate_emc_flip(monkeypatch):
-    monkeypatch.setattr(emc, "flip_average", lambda logits, flip: logits[:1])
-
-
 def mutate_emc_feedback(monkeypatch):
     real = emc.EMCPredictor.infer
 
@@ -124,11 +125,6 @@ def mutate_emc_feedback(monkeypatch):
         return out
 
     monkeypatch.setattr(emc.EMCPredictor, "infer", infer)
-
-
-def mutate_focalclick_click(monkeypatch):
-    real = focalclick.click_rows
-    monkeypatch.setattr(focalclick, "click_rows", lambda clicks, *a: swap_last_click(real(clicks, *a)))
 
 
 def mutate_focalclick_crop(monkeypatch):
@@ -175,9 +171,9 @@ def mutate_sam_feedback(monkeypatch):
 
 
 MUTATIONS = {
-    "ritm": [mutate_ritm_click, mutate_ritm_crop, mutate_ritm_flip, mutate_ritm_feedback],
-    "emc": [mutate_emc_click, mutate_emc_flip, mutate_emc_feedback],
-    "focalclick": [mutate_focalclick_click, mutate_focalclick_crop, mutate_focalclick_feedback],
+    "ritm": [transposed_click(ritm), mutate_ritm_crop, no_flip_average(ritm), mutate_ritm_feedback],
+    "emc": [transposed_click(emc), no_flip_average(emc), mutate_emc_feedback],
+    "focalclick": [transposed_click(focalclick), mutate_focalclick_crop, mutate_focalclick_feedback],
     "sam": [mutate_sam_click, mutate_sam_feedback],
 }
 CASES = [pytest.param(family, m, marks=family_group(family), id=m.__name__.removeprefix("mutate_"))
