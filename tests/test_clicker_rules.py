@@ -1,0 +1,59 @@
+"""The robot's building blocks on inputs that tell each rule apart: the distance transform of any 0/1
+mask dtype, and the exact peak's first maximum when a nearly equal value comes first (what the
+mutation run of iseg_bench/clicker.py found untested: reports/mutation/mutation.md)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from iseg_bench.clicker import RobotClicker, distance_to_background, exact_peak
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int32, np.int64])
+def test_the_distance_transform_reads_any_zero_one_mask_as_the_boolean_one(dtype):
+    mask = np.zeros((7, 9), bool)
+    mask[1:6, 2:8] = True
+    mask[3, 4] = False
+    want = distance_to_background(mask)
+    got = distance_to_background(mask.astype(dtype))
+    assert got.shape == mask.shape and got.dtype == np.float32
+    np.testing.assert_array_equal(got, want)
+    # brute force: distance to the nearest False pixel of the mask padded by one False pixel (the border)
+    padded = np.pad(mask, 1)
+    zeros = np.argwhere(~padded) - 1
+    for (y, x), value in np.ndenumerate(want):
+        assert value == np.float32(np.sqrt(((zeros - (y, x)) ** 2).sum(axis=1).min()) if mask[y, x] else 0.0)
+
+
+def test_the_exact_peak_is_the_first_exact_maximum_not_the_first_near_one():
+    """A value within the snapping band (1e-5 relative) but below the maximum comes first in row-major order:
+    the peak is the later, true maximum."""
+    dist = np.zeros((3, 4), np.float32)
+    dist[0, 1] = np.float32(np.sqrt(999_999.0))  # 999.9995: near the top, not the top
+    dist[1, 2] = np.float32(1000.0)
+    dist[2, 3] = np.float32(1000.0)  # a tie with the maximum: the first in row-major order wins
+    best, at = exact_peak(dist)
+    assert (float(best), at) == (1000.0, 6)
+    assert exact_peak(np.zeros((2, 2), np.float32)) == (0.0, 0)
+
+
+@pytest.mark.parametrize("shape", [(5,), (4, 5, 3), (1, 4, 5)])
+def test_a_ground_truth_that_is_not_a_2d_label_map_is_refused(shape):
+    with pytest.raises(ValueError, match="2-D label map"):
+        RobotClicker(np.zeros(shape, np.int32))
+
+
+def test_the_robot_states_its_frame_and_its_errors_cannot_be_changed_after_the_fact():
+    """``errors`` feeds both the IoU and the next click: a value object, frozen, so that neither can change
+    what the other reads."""
+    gt = np.zeros((6, 8), np.int32)
+    gt[1:4, 2:6] = 1
+    robot = RobotClicker(gt)
+    assert robot.shape == (6, 8) and robot.object_pixels == 12
+    errors = robot.errors(np.zeros((6, 8), bool))
+    assert (errors.row0, errors.col0, errors.missed, errors.extra) == (1, 2, 12, 0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        errors.missed = 0  # type: ignore[misc]
