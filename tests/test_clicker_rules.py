@@ -9,7 +9,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from iseg_bench.clicker import RobotClicker, distance_to_background, exact_peak
+from iseg_bench.clicker import Click, RobotClicker, distance_to_background, exact_peak
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.int32, np.int64])
@@ -57,3 +57,19 @@ def test_the_robot_states_its_frame_and_its_errors_cannot_be_changed_after_the_f
     assert (errors.row0, errors.col0, errors.missed, errors.extra) == (1, 2, 12, 0)
     with pytest.raises(dataclasses.FrozenInstanceError):
         errors.missed = 0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("shape", [(1, 8), (6, 1), (5, 8), (7, 8)])
+def test_a_prediction_of_another_shape_is_refused_even_where_numpy_would_broadcast_it(shape):
+    gt = np.zeros((6, 8), np.int32)
+    gt[1:4, 2:6] = 1
+    with pytest.raises(ValueError, match=r"prediction shape .* does not match ground truth \(6, 8\)"):
+        RobotClicker(gt).next_click(np.ones(shape, bool))
+
+
+def test_a_click_is_an_immutable_value():
+    """Clicks are compared and collected as values (the same clicks, click by click, across implementations)."""
+    a, b = Click(3, 4, True, 0), Click(3, 4, True, 0)
+    assert a == b and len({a, b, Click(3, 4, False, 0)}) == 2 and a.coords == (3, 4)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.y = 5  # type: ignore[misc]
