@@ -41,7 +41,7 @@ RECORDS = [
     record("s1", [0.4, 0.95], [0.3, 0.1]),
     record("s2", [0.6, 0.7], [0.5, 0.25], status=METHOD_ERROR, error="boom"),
     record("s3", [], [], status=DATA_ERROR, device="cuda:1"),
-    record("s4", [0.2, 0.3, 0.4], [0.2, 0.2, 0.2]),
+    record("s4", [0.2, 0.3, 0.4], [0.9, 0.2, 0.2]),
 ]
 
 
@@ -70,10 +70,11 @@ def test_every_number_of_a_row():
     assert row.noc_std == pytest.approx({"50": math.sqrt(2 / 3), "90": math.sqrt(2 / 9)})
     # carried forward: s1 [0.4, 0.95, 0.95], s2 [0.6, 0.7, 0], s4 [0.2, 0.3, 0.4]
     assert row.miou == pytest.approx([0.4, 1.95 / 3, 1.35 / 3], rel=1e-6)
-    assert row.spc_s == pytest.approx(1.75 / 7)
-    assert row.first_click_s == pytest.approx(0.3) and row.later_click_s == pytest.approx(0.2)
-    # model time until the threshold, from the stored IoUs: s1 0.4 / 0.4, s2 0.5 / 0.75 (never), s4 0.6 / 0.6
-    assert row.time_s == pytest.approx({"50": 1.5, "90": 1.75})
+    assert row.spc_s == pytest.approx(2.45 / 7)
+    # medians of the first clicks (0.3, 0.5, 0.9) and of the later ones (0.1, 0.25, 0.2, 0.2), each apart
+    assert row.first_click_s == pytest.approx(0.5) and row.later_click_s == pytest.approx(0.2)
+    # model time until the threshold, from the stored IoUs: s1 0.4 / 0.4, s2 0.5 / 0.75 (never), s4 1.3 / 1.3
+    assert row.time_s == pytest.approx({"50": 2.2, "90": 2.45})
     assert row.clicks == 7 and row.carried_forward == 1  # s1 only: s2 stopped by its error, not early
     assert row.timed is True and row.device == "cpu, cuda:1"
     assert row.load["wall_s"] == pytest.approx(3.0) and row.load["own_cpu_s"] == pytest.approx(1.5)
@@ -94,6 +95,13 @@ def test_several_seeds_average_nof_and_time_per_seed():
     assert row.noc["50"] == pytest.approx(2.25) and row.nof == {"50": 1.0, "90": 1.5}
     # time@0.5: 0.4 + 0.6 + 0.6 + 0.1 = 1.7 over 2 seeds
     assert row.time_s["50"] == pytest.approx(0.85)
+
+
+def test_a_group_of_data_errors_only_is_a_row_of_no_samples():
+    row = summarize_group([record("s3", [], [], status=DATA_ERROR), record("s5", [], [], status=DATA_ERROR)], P, None)
+    assert (row.samples, row.data_errors, row.method_errors, row.seeds, row.clicks) == (0, 2, 0, 1, 0)
+    assert row.nof == {"50": 0, "90": 0} and all(math.isnan(v) for v in row.noc.values())
+    assert np.isnan(row.miou).all() and len(row.miou) == 3
 
 
 def test_an_untimed_run_reports_no_times():
