@@ -64,7 +64,7 @@ class Target:
     def test_command(self, rerun: bool = False) -> str:
         if self.command:
             return self.command
-        files = [*self.tests, *(self.added if rerun else ())]
+        files = [*(self.added if rerun else ()), *self.tests]  # the new tests first: -x stops at the first failure
         k = f" -k '{self.select}'" if self.select else ""
         return f"{PYTEST} {' '.join(files)}{k}"
 
