@@ -31,6 +31,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import sqlite3
@@ -62,6 +63,10 @@ class Target:
     sample: int | None = None  # mutants drawn per file (None: all)
 
     def test_command(self, rerun: bool = False) -> str:
+        if self.command and rerun and self.added:  # the new tests, then the check (Cosmic Ray runs no shell)
+            k = f" -k {shlex.quote(self.select)}" if self.select else ""
+            tests = f"{PYTEST} {' '.join(self.added)}{k}"
+            return f"bash -c {shlex.quote(f'{tests} && {self.command}')}"
         if self.command:
             return self.command
         files = [*(self.added if rerun else ()), *self.tests]  # the new tests first: -x stops at the first failure
@@ -84,9 +89,12 @@ TARGETS = [
            ("tests/test_store_rules.py",),
            select="not two_runs and not pool_workers and not torn_last_line and not wait_waits "
                   "and not readers_take and not killed_process"),
-    Target("ritm", "adapters/ritm/predictor.py", (), command=f"{CHECK} ritm", sample=8),
-    Target("emc", "adapters/emc/predictor.py", (), command=f"{CHECK} emc", sample=8),
-    Target("focalclick", "adapters/focalclick/predictor.py", (), command=f"{CHECK} focalclick", sample=8),
+    Target("ritm", "adapters/ritm/predictor.py", (), ("tests/test_predictor_settings.py",), select="ritm",
+           command=f"{CHECK} ritm", sample=8),
+    Target("emc", "adapters/emc/predictor.py", (), ("tests/test_predictor_settings.py",), select="emc",
+           command=f"{CHECK} emc", sample=8),
+    Target("focalclick", "adapters/focalclick/predictor.py", (), ("tests/test_predictor_settings.py",),
+           select="focalclick", command=f"{CHECK} focalclick", sample=8),
     Target("sam", "adapters/sam/predictor.py", (), command=f"{CHECK} sam", sample=8),
 ]
 BY_NAME = {t.name: t for t in TARGETS}
@@ -263,8 +271,10 @@ def collect(t: Target, db: Path, baseline_s: float, timeout: float, elapsed: flo
         mutants.append(entry)
     counts = {k: sum(m["outcome"] == k for m in mutants)
               for k in ("killed", "timeout", "survived", "incompetent", "no-test")}
-    run = {"command": t.test_command(rerun), "baseline_s": round(baseline_s, 1), "timeout_s": timeout,
-           "elapsed_s": round(elapsed, 1)}
+    # the command Cosmic Ray ran, as its config says
+    command = re.search(r'^test-command = "(.*)"$', (WORK / f"{t.name}.toml").read_text(), re.MULTILINE)[1]
+    run = {"command": command.replace('\\"', '"').replace("\\\\", "\\"), "baseline_s": round(baseline_s, 1),
+           "timeout_s": timeout, "elapsed_s": round(elapsed, 1)}
     entry = {"path": t.path, "sample": t.sample, "mutants": mutants, "counts": counts,
              "first_run": prev.get("first_run", {"counts": counts, **run}) if rerun else {"counts": counts, **run}}
     if rerun:
