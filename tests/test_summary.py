@@ -135,3 +135,11 @@ def test_rows_group_by_method_weights_implementation_dataset_and_fingerprint_und
     assert rows[2].label == "m [official arithmetic]" and rows[1].status == "unknown"
     assert [r.samples for r in summarize(records, other)] == [1]  # only that protocol's records
     assert summarize([], P) == []
+
+
+def test_carried_forward_counts_the_ok_samples_that_stopped_early():
+    records = [record("a", [0.95], [0.1]), record("b", [0.3, 0.96], [0.1, 0.1]),  # stopped early: carried
+               record("c", [0.2, 0.3, 0.4], [0.1] * 3),  # ran every click
+               record("d", [0.2], [0.1], status=METHOD_ERROR),  # stopped by its error: scored 0, not carried
+               record("e", [], [], status=DATA_ERROR)]
+    assert summarize_group(records, P, None).carried_forward == 2
