@@ -9,8 +9,9 @@ what is checked and what is reported are the same computation.
 
 One documented exemption: EMC-Click keeps the top-K templates of each polarity in score order,
 and two templates whose scores tie within float32 rounding can come out in either order in the two
-formulations. Where the orders differ at a click, the swap must be such a tie; that click is
-counted as exempt, and the two runs, which legitimately fork there, are not compared after it.
+formulations. Where the orders differ at a click, the swap must be such a tie (any other reordering
+fails); if the outputs still agree nothing is exempt, and if they do not, that click is counted as
+exempt and the two runs, which legitimately fork there, are not compared after it.
 """
 
 from __future__ import annotations
@@ -24,12 +25,12 @@ import torch
 from iseg_bench.evaluation import evaluate_sample
 from iseg_bench.protocol import Protocol
 
-# Two formulations of the same float32 arithmetic round differently; the calibrated weights' steep logits
-# (clicks amplified 100x) carry that rounding further than the official checkpoints would, to a few 1e-5
-# measured (reports/faithfulness/implementations.md). A real difference (a box a pixel off, a wrong
-# mask fed back) moves probabilities by far more, and boxes and clicks must be equal.
-PROBABILITY_TOLERANCE = 5e-4  # max abs difference of the probabilities at every pixel
-STATE_TOLERANCE = 5e-4  # max abs difference of a carried tensor, relative to its largest magnitude (at least 1)
+# Two formulations of the same float32 arithmetic round differently, and the calibrated weights' steep,
+# click-amplified logits carry that rounding further than the official checkpoints would; the largest
+# differences measured are in reports/faithfulness/engineered_vs_official.md. A real difference (a box a
+# pixel off, a wrong mask fed back) moves probabilities by far more, and clicks and boxes must be equal.
+PROBABILITY_TOLERANCE = 2e-3  # max abs difference of the probabilities at every pixel
+STATE_TOLERANCE = 2e-3  # max abs difference of a carried tensor, relative to its largest magnitude (at least 1)
 TIE_GAP = 1e-5  # two template scores closer than this tie within float32 rounding
 
 
@@ -163,12 +164,14 @@ def compare_implementations(make: Callable[[str], object], image: np.ndarray, gt
             agreement.clicks.append(ClickAgreement(k + 1, {"clicks": float("inf")}))
             break
         row = ClickAgreement(k + 1, {"clicks": 0.0 if eng.clicks[k] == off.clicks[k] else float("inf")})
-        row.exempt = _tie_swap(eng.templates[k], off.templates[k])
         row.differences["probabilities"] = float(np.abs(eng.probabilities[k].astype(np.float64)
                                                         - off.probabilities[k]).max())
         names = list(dict.fromkeys([*eng.states[k], *off.states[k]]))
         for name in names:
             row.differences[name] = _difference(eng.states[k].get(name), off.states[k].get(name))
+        swap = _tie_swap(eng.templates[k], off.templates[k])
+        if row.failures() and swap:  # a tie that changed the outcome: exempt, and the runs fork here
+            row.exempt = swap
         agreement.clicks.append(row)
         if row.exempt:
             agreement.forked_at = k + 1

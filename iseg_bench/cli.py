@@ -37,7 +37,8 @@ data_root_option = click.option(
     show_envvar=True, help="Folder holding the dataset folders.")
 weights_option = click.option(
     "--weights", type=click.Path(path_type=Path), default=None,
-    help="Checkpoint file (one deep method) or folder of checkpoints; see `iseg-bench weights`.")
+    help="Checkpoint file (one deep method) or folder of checkpoints (see `iseg-bench weights`), or 'calibrated' "
+         "(seeded weights with decisive, click-dependent masks, for regression tests; untrained).")
 protocol_option = click.option(
     "--protocol", "protocol_spec", default="neutral", show_default=True,
     help=f"Preset ({', '.join(presets())}) or a protocol .json file.")
@@ -229,10 +230,12 @@ def _quiet_interrupts() -> None:
 
 
 def _check_weights(weights: Path | None, methods: tuple[str, ...]) -> None:
-    """``--weights FILE`` names one checkpoint, so it can only serve one deep method."""
+    """``--weights FILE`` names one checkpoint, so it can only serve one deep method; ``calibrated``
+    (generated weights) serves any number."""
     from .adapters import weight_users
+    from .adapters.calibration import requested_seed
 
-    if weights is None:
+    if weights is None or requested_seed(weights) is not None:
         return
     if not weights.exists():
         raise click.BadParameter(f"{weights} does not exist", param_hint="--weights")

@@ -54,14 +54,20 @@ def test_every_family_has_a_deep_baseline_under_its_published_protocol():
             assert len(set(ious)) > 3, f"{method}: the calibrated masks hardly change from click to click"
 
 
-@pytest.mark.parametrize("path", DEEP, ids=[p.stem for p in DEEP])
+def family_group(family: str):
+    """One family's tests run in one process under pytest-xdist (``--dist loadgroup``), so its calibrated
+    weights are made once (they are kept per process)."""
+    return pytest.mark.xdist_group(f"deep-{family}")
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, marks=family_group(p.stem.removeprefix("deep-"))) for p in DEEP],
+                         ids=[p.stem for p in DEEP])
 def test_committed_deep_baseline_holds(path):
     """CI gate: a change to any deep predictor or network that moves a click or an IoU fails here.
     Without ../shared/datasets only the embedded images are checked."""
     real = (SHARED_DATASETS / "GrabCut").is_dir() and (SHARED_DATASETS / "Berkeley").is_dir()
     scope = ["--data-root", str(SHARED_DATASETS)] if real else ["--datasets", "Synthetic"]
-    r = CliRunner().invoke(main, ["regress", "--baseline", str(path), "--workers", "2", *scope],
-                           catch_exceptions=False)
+    r = CliRunner().invoke(main, ["regress", "--baseline", str(path), *scope], catch_exceptions=False)
     assert r.exit_code == 0, r.output
     assert "the clicks and IoUs of" in r.output
 
@@ -72,19 +78,29 @@ def swap_last_click(rows):
     return [*rows[:-1], (x, y, positive, index)]
 
 
-def mutate_ritm_click(monkeypatch):
-    real = ritm.click_rows
-    monkeypatch.setattr(ritm, "click_rows", lambda clicks, *a: swap_last_click(real(clicks, *a)))
+def transposed_click(module):
+    """A break of ``module``'s predictor: its newest click transposed before it is scaled (``click_rows``)."""
+    def mutate(monkeypatch):
+        real = module.click_rows
+        monkeypatch.setattr(module, "click_rows", lambda clicks, *a: swap_last_click(real(clicks, *a)))
+
+    mutate.__name__ = f"{module.__name__.split('.')[-2]}_click"
+    return mutate
+
+
+def no_flip_average(module):
+    """A break of ``module``'s predictor: flip TTA runs, but only the unflipped logits are kept."""
+    def mutate(monkeypatch):
+        monkeypatch.setattr(module, "flip_average", lambda logits, flip: logits[:1])
+
+    mutate.__name__ = f"{module.__name__.split('.')[-2]}_flip"
+    return mutate
 
 
 def mutate_ritm_crop(monkeypatch):
     real = ritm.RITMPredictor._crop
     monkeypatch.setattr(ritm.RITMPredictor, "_crop",
                         lambda self, x, box: real(self, x, box if box is None else (box[0] + 1, *box[1:])))
-
-
-def mutate_ritm_flip(monkeypatch):
-    monkeypatch.setattr(ritm, "flip_average", lambda logits, flip: logits[:1])
 
 
 def mutate_ritm_feedback(monkeypatch):
@@ -98,15 +114,6 @@ def mutate_ritm_feedback(monkeypatch):
     monkeypatch.setattr(ritm.RITMPredictor, "_finish", finish)
 
 
-def mutate_emc_click(monkeypatch):
-    real = emc.click_rows
-    monkeypatch.setattr(emc, "click_rows", lambda clicks, *a: swap_last_click(real(clicks, *a)))
-
-
-def mutate_emc_flip(monkeypatch):
-    monkeypatch.setattr(emc, "flip_average", lambda logits, flip: logits[:1])
-
-
 def mutate_emc_feedback(monkeypatch):
     real = emc.EMCPredictor.infer
 
@@ -118,11 +125,6 @@ def mutate_emc_feedback(monkeypatch):
         return out
 
     monkeypatch.setattr(emc.EMCPredictor, "infer", infer)
-
-
-def mutate_focalclick_click(monkeypatch):
-    real = focalclick.click_rows
-    monkeypatch.setattr(focalclick, "click_rows", lambda clicks, *a: swap_last_click(real(clicks, *a)))
 
 
 def mutate_focalclick_crop(monkeypatch):
@@ -169,19 +171,20 @@ def mutate_sam_feedback(monkeypatch):
 
 
 MUTATIONS = {
-    "ritm": [mutate_ritm_click, mutate_ritm_crop, mutate_ritm_flip, mutate_ritm_feedback],
-    "emc": [mutate_emc_click, mutate_emc_flip, mutate_emc_feedback],
-    "focalclick": [mutate_focalclick_click, mutate_focalclick_crop, mutate_focalclick_feedback],
+    "ritm": [transposed_click(ritm), mutate_ritm_crop, no_flip_average(ritm), mutate_ritm_feedback],
+    "emc": [transposed_click(emc), no_flip_average(emc), mutate_emc_feedback],
+    "focalclick": [transposed_click(focalclick), mutate_focalclick_crop, mutate_focalclick_feedback],
     "sam": [mutate_sam_click, mutate_sam_feedback],
 }
-CASES = [(family, m) for family, ms in MUTATIONS.items() for m in ms]
+CASES = [pytest.param(family, m, marks=family_group(family), id=m.__name__.removeprefix("mutate_"))
+         for family, ms in MUTATIONS.items() for m in ms]
 
 
 def test_every_family_has_mutations():
     assert set(MUTATIONS) == set(FAMILIES)
 
 
-@pytest.mark.parametrize("family, mutate", CASES, ids=[m.__name__.removeprefix("mutate_") for _, m in CASES])
+@pytest.mark.parametrize("family, mutate", CASES)
 def test_a_one_line_break_of_a_predictor_fails_regress(family, mutate, monkeypatch):
     doc = baseline(family)
     for method in doc["methods"]:  # the calibrated weights are made by the unbroken predictor

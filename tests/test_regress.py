@@ -75,6 +75,63 @@ def test_bad_tolerance_and_missing_baseline_are_usage_errors(tmp_path, baseline)
     assert r.exit_code == 2 and "does not exist" in r.output
 
 
+def test_a_changed_sample_is_named_with_the_click_where_it_changed(baseline):
+    doc = json.loads(baseline.read_text())
+    assert doc["format"] == 2 and len(doc["traces"]["watershed"]["Synthetic"]) == 5
+    sample, t = next(iter(doc["traces"]["watershed"]["Synthetic"].items()))
+    t["clicks"][1][1] += 1  # the baseline's second click one pixel to the right
+    other, u = list(doc["traces"]["disk"]["Synthetic"].items())[2]
+    u["ious"][0] = 0.123  # and another sample's first IoU
+    baseline.write_text(json.dumps(doc))
+    r = invoke("regress", "--baseline", str(baseline))
+    assert r.exit_code == 1 and "2 samples changed; each at its first changed click" in r.output
+    rows = {line.split()[2]: line.split() for line in r.output.splitlines() if line.startswith(("watershed", "disk"))
+            and "click" in line.split()}
+    assert rows[sample][:6] == ["watershed", "Synthetic", sample, "click", "2", "click"]
+    assert rows[other][:6] == ["disk", "Synthetic", other, "click", "1", "IoU"] and "0.123" in rows[other]
+    # only aggregates are held to a tolerance; the traces are compared at zero tolerance only
+    assert invoke("regress", "--baseline", str(baseline), "--tolerance", "miou=0.1").exit_code == 0
+
+
+def test_a_part_of_a_baseline_is_checked_on_its_own(baseline):
+    r = invoke("regress", "--baseline", str(baseline), "--methods", "disk", "--limit", "2")
+    assert r.exit_code == 0 and "the clicks and IoUs of 2 samples" in r.output and "method/dataset" not in r.output
+    doc = json.loads(baseline.read_text())
+    fourth = list(doc["traces"]["watershed"]["Synthetic"])[3]
+    doc["traces"]["watershed"]["Synthetic"][fourth]["ious"][0] = 0.5
+    baseline.write_text(json.dumps(doc))
+    assert invoke("regress", "--baseline", str(baseline), "--limit", "3").exit_code == 0  # sample 4 is not checked
+    assert invoke("regress", "--baseline", str(baseline), "--limit", "4").exit_code == 1
+    assert invoke("regress", "--baseline", str(baseline), "--methods", "disk").exit_code == 0
+    r = CliRunner().invoke(main, ["regress", "--baseline", str(baseline), "--methods", "grabcut"])
+    assert r.exit_code == 2 and "holds no results of grabcut" in r.output
+    r = CliRunner().invoke(main, ["regress", "--baseline", str(baseline), "--limit", "2", "--tolerance", "noc=1"])
+    assert r.exit_code == 2 and "zero tolerance" in r.output
+
+
+def test_update_with_methods_makes_a_new_baseline_and_without_them_rewrites_the_same(baseline):
+    assert invoke("regress", "--baseline", str(baseline), "--update", "--methods", "disk", "--datasets",
+                  "Synthetic", "--limit", "3").exit_code == 0
+    doc = json.loads(baseline.read_text())
+    assert set(doc["methods"]) == {"disk"} and doc["limit"] == 3 and len(doc["traces"]["disk"]["Synthetic"]) == 3
+    assert invoke("regress", "--baseline", str(baseline), "--update").exit_code == 0
+    again = json.loads(baseline.read_text())
+    assert again["traces"] == doc["traces"] and again["results"] == doc["results"]
+    r = CliRunner().invoke(main, ["regress", "--baseline", str(baseline), "--update", "--methods", "disk"])
+    assert r.exit_code == 2 and "both --methods and --datasets" in r.output
+
+
+def test_a_format_1_baseline_is_still_checked_whole_but_not_in_part(baseline):
+    doc = json.loads(baseline.read_text())
+    doc["format"] = 1
+    del doc["traces"], doc["weights_spec"]
+    baseline.write_text(json.dumps(doc))
+    r = invoke("regress", "--baseline", str(baseline))
+    assert r.exit_code == 0 and "clicks and IoUs" not in r.output
+    r = CliRunner().invoke(main, ["regress", "--baseline", str(baseline), "--limit", "2"])
+    assert r.exit_code == 2 and "format 1" in r.output
+
+
 def test_committed_synthetic_baseline_holds():
     """CI gate: any change to the clicker, metrics, loaders or methods that moves NoC fails here."""
     r = invoke("regress", "--baseline", str(BASELINES / "classical-synthetic.json"), "--workers", "2")
@@ -84,4 +141,4 @@ def test_committed_synthetic_baseline_holds():
 def test_committed_real_data_baseline_holds(shared_datasets):
     r = invoke("regress", "--baseline", str(BASELINES / "classical-real.json"), "--data-root", str(shared_datasets),
                "--workers", "2")
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 0 and "the clicks and IoUs of 48 samples" in r.output, r.output
