@@ -8,6 +8,7 @@ restored by Cosmic Ray after each mutant and, whatever happens, by this script w
 Usage (from the repository root, with the project installed editable)::
 
     python benchmarks/mutation_testing.py run [TARGET ...]    # init + baseline + exec, then write the results
+    python benchmarks/mutation_testing.py resume [TARGET ...] # finish a stopped first run (its pending mutants)
     python benchmarks/mutation_testing.py rerun [TARGET ...]  # re-run only the survivors (after new tests)
     python benchmarks/mutation_testing.py report              # reports/mutation/mutation.md from the results
 
@@ -128,9 +129,14 @@ def rank(path: str, op: str, occurrence: int) -> str:
     return hashlib.sha256(mutant_id(path, op, occurrence).encode()).hexdigest()
 
 
+def cosmic_ray_exe() -> str:
+    """The venv's cosmic-ray next to this Python (the venv need not be activated), else the one on PATH."""
+    beside = Path(sys.executable).with_name("cosmic-ray")
+    return str(beside) if beside.exists() else shutil.which("cosmic-ray") or "cosmic-ray"
+
+
 def cr(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    exe = shutil.which("cosmic-ray") or str(Path(sys.executable).with_name("cosmic-ray"))
-    return subprocess.run([exe, *args], cwd=ROOT, check=check, text=True, capture_output=True)
+    return subprocess.run([cosmic_ray_exe(), *args], cwd=ROOT, check=check, text=True, capture_output=True)
 
 
 def ensure_tool() -> None:
@@ -196,15 +202,24 @@ def timed_baseline(t: Target, rerun: bool) -> float:
     return took
 
 
-def execute(t: Target, rerun: bool = False) -> None:
+def execute(t: Target, rerun: bool = False, resume: bool = False) -> None:
     if not git_clean(t.path):
         raise SystemExit(f"{t.path} differs from HEAD: commit or stash it before mutating it")
     db = WORK / f"{t.name}.sqlite"
+    if resume and not db.exists():
+        raise SystemExit(f"{t.name}: no session in {db} to resume")
     with Restore(ROOT / t.path):
         took = timed_baseline(t, rerun)
-        timeout = round(max(30.0, 4 * took), 1)
-        cfg = write_config(t, timeout, rerun)
-        if rerun:
+        cfg = WORK / f"{t.name}.toml"
+        if resume:  # the stopped run's config and session as they are: Cosmic Ray runs the pending mutants only
+            timeout = float(re.search(r"^timeout = ([0-9.]+)$", cfg.read_text(), re.MULTILINE)[1])
+            print(f"{t.name}: resuming; baseline {took:.1f} s, timeout {timeout} s", flush=True)
+        else:
+            timeout = round(max(30.0, 4 * took), 1)
+            cfg = write_config(t, timeout, rerun)
+        if resume:
+            pass
+        elif rerun:
             con = sqlite3.connect(db)
             survivors = [j for (j,) in con.execute("SELECT job_id FROM work_results WHERE test_outcome='SURVIVED'")]
             con.execute(f"DELETE FROM work_results WHERE job_id IN ({','.join('?' * len(survivors))})", survivors)
@@ -217,7 +232,7 @@ def execute(t: Target, rerun: bool = False) -> None:
             print(f"{t.name}: {kept} mutants in the operator set, {drawn} to run; baseline {took:.1f} s, "
                   f"timeout {timeout} s", flush=True)
         start = time.monotonic()
-        subprocess.run(["nice", "-n", "10", shutil.which("cosmic-ray") or "cosmic-ray", "exec", str(cfg), str(db)],
+        subprocess.run(["nice", "-n", "10", cosmic_ray_exe(), "exec", str(cfg), str(db)],
                        cwd=ROOT, check=True)
         elapsed = time.monotonic() - start
     if not git_clean(t.path):
@@ -346,7 +361,7 @@ def report() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["run", "rerun", "report"])
+    parser.add_argument("action", choices=["run", "resume", "rerun", "report"])
     parser.add_argument("targets", nargs="*", help=f"some of: {', '.join(BY_NAME)} [default: all]")
     args = parser.parse_args()
     if unknown := [n for n in args.targets if n not in BY_NAME]:
@@ -358,7 +373,7 @@ def main() -> None:
         return
     ensure_tool()
     for name in args.targets or list(BY_NAME):
-        execute(BY_NAME[name], rerun=args.action == "rerun")
+        execute(BY_NAME[name], rerun=args.action == "rerun", resume=args.action == "resume")
     report()
 
 
