@@ -73,3 +73,28 @@ def test_a_click_is_an_immutable_value():
     assert a == b and len({a, b, Click(3, 4, False, 0)}) == 2 and a.coords == (3, 4)
     with pytest.raises(dataclasses.FrozenInstanceError):
         a.y = 5  # type: ignore[misc]
+
+
+def test_a_perfect_prediction_has_an_empty_error_box_at_the_origin_and_the_reference_click():
+    """No error: no box (0 x 0 maps at row 0, column 0, no pixel counted) and the reference's (0, 0) negative."""
+    gt = np.zeros((6, 8), np.int32)
+    gt[1:4, 2:6] = 1
+    gt[5, 7] = -1  # void is never an error
+    robot = RobotClicker(gt)
+    pred = gt == 1
+    pred[5, 7] = True
+    errors = robot.errors(pred)
+    assert (errors.row0, errors.col0, errors.missed, errors.extra) == (0, 0, 0, 0)
+    assert errors.fn.shape == errors.fp.shape == (0, 0)
+    assert robot.click_for(errors) == Click(0, 0, False, 0)
+
+
+def test_the_robots_target_is_an_immutable_value():
+    """The target (and the distance map it was read from) feeds the seeded strategies: frozen, like the errors."""
+    gt = np.zeros((6, 8), np.int32)
+    gt[1:4, 2:6] = 1
+    robot = RobotClicker(gt)
+    target = robot._target(robot.errors(np.zeros((6, 8), bool)))
+    assert target is not None and target.positive and target.radius == 2.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        target.radius = 0.0  # type: ignore[misc]

@@ -41,6 +41,7 @@ def test_the_boundaries_of_every_range_are_accepted(changes):
     ({"iou_thresholds": (0.0, 0.5)}, r"must lie in \(0, 1\]"),
     ({"iou_thresholds": (-0.5, 0.5)}, r"must lie in \(0, 1\]"),
     ({"iou_thresholds": (0.5, 0.5)}, "ascending and distinct"),
+    ({"iou_thresholds": (0.5, 0.5, 0.9)}, "ascending and distinct"),  # a repeat that still sorts before the set
     ({"iou_thresholds": (0.5, 0.9, 0.8)}, "ascending and distinct"),
     ({"iou_thresholds": (0.8, 0.5, 0.9)}, "ascending and distinct"),
     ({"prob_threshold": -0.1}, r"prob_threshold must lie in \[0, 1\)"),
