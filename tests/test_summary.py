@@ -52,6 +52,7 @@ def test_thresholds_become_column_suffixes():
 def test_a_method_error_scores_zero_from_the_failing_click_and_an_ok_trace_stays_as_it_is():
     assert scored_trace([0.6, 0.7], METHOD_ERROR, 4).tolist() == pytest.approx([0.6, 0.7, 0.0, 0.0])
     assert scored_trace([0.6, 0.7], OK, 4).tolist() == pytest.approx([0.6, 0.7])
+    assert scored_trace([], DATA_ERROR, 4).size == 0  # only a method error is scored past its last click
     assert effective_trace(RECORDS[1], 3).dtype == np.float32 and len(effective_trace(RECORDS[1], 3)) == 3
     assert sample_noc(RECORDS[1], P) == {0.5: 1, 0.9: 3}
     assert sample_noc(RECORDS[0], P) == {0.5: 2, 0.9: 2}
