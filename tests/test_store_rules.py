@@ -8,9 +8,11 @@ import fcntl
 import json
 import os
 import threading
+from types import SimpleNamespace
 
 import pytest
 
+from iseg_bench import store as store_module
 from iseg_bench.records import SampleRecord
 from iseg_bench.store import (
     LOCK_FILE,
@@ -143,3 +145,102 @@ def test_an_unwritable_manifest_is_a_store_error(tmp_path):
     store.manifest_path.mkdir()  # a folder where the file should go
     with pytest.raises(StoreError, match="cannot"):
         store.update_manifest(run={"n": 1})
+
+
+class _Clock:
+    """A clock that only moves when the code under test sleeps (no real waiting, no timing dependence)."""
+
+    def __init__(self) -> None:
+        self.now, self.slept = 1000.0, []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def _hold_unnamed(out):
+    """Another holder of the writer lock that has not written its name yet (a second open file: flock locks
+    belong to the open file, so a second one in this process is refused like another process)."""
+    out.mkdir(exist_ok=True)
+    fh = open(out / LOCK_FILE, "w")
+    fcntl.flock(fh, fcntl.LOCK_EX)
+    return fh
+
+
+def test_a_refused_writer_polls_until_the_holder_has_written_its_name(tmp_path, monkeypatch):
+    out = tmp_path / "res"
+    fh = _hold_unnamed(out)
+    clock = _Clock()
+
+    def sleep(seconds: float) -> None:  # the holder writes its name while the refused writer waits
+        clock.sleep(seconds)
+        if len(clock.slept) == 3:
+            fh.write(json.dumps({"pid": 4242, "host": "h"}))
+            fh.flush()
+
+    monkeypatch.setattr(store_module, "time", SimpleNamespace(monotonic=clock.monotonic, sleep=sleep))
+    with fh, pytest.raises(StoreBusy) as busy, ResultStore(out).writer_lock():
+        pass
+    assert busy.value.holder == {"pid": 4242, "host": "h"}
+    assert len(clock.slept) == 3 and all(0 < s <= 0.05 for s in clock.slept)  # short polls, not one long wait
+
+
+def test_a_holder_that_never_names_itself_is_reported_unnamed_after_the_wait(tmp_path, monkeypatch):
+    out = tmp_path / "res"
+    clock = _Clock()
+    monkeypatch.setattr(store_module, "time", SimpleNamespace(monotonic=clock.monotonic, sleep=clock.sleep))
+    with _hold_unnamed(out), pytest.raises(StoreBusy, match="which has not yet written who it is") as busy, \
+            ResultStore(out).writer_lock():
+        pass
+    assert busy.value.holder == {}
+    waited = sum(clock.slept)
+    assert 5.0 <= waited < 5.1  # it waited the documented 5 s for the name, then gave up
+
+
+def test_the_lock_file_is_created_in_missing_folders_readable_and_writable_by_all_the_umask_allows(tmp_path):
+    old = os.umask(0)
+    try:
+        with ResultStore(tmp_path / "a" / "b").writer_lock():
+            pass
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a" / "b" / LOCK_FILE).stat().st_mode & 0o777 == 0o666
+
+
+def test_unreadable_lines_are_counted_one_each_and_the_rest_is_read(tmp_path):
+    store = ResultStore(tmp_path)
+    assert store.skipped_lines == 0  # nothing read yet, nothing skipped
+    with store:
+        store.append(record("a"))
+    path = store.path_for("disk", "Synthetic")
+    with open(path, "a") as fh:
+        fh.write("not json\n")
+        fh.write('{"method": "disk"}\n')  # JSON, but not a record
+    with store:
+        store.append(record("b"))
+    with pytest.warns(UserWarning, match="unreadable record skipped"):
+        assert [r.sample_id for r in store.load()] == ["a", "b"]
+    assert store.skipped_lines == 2
+
+
+def test_a_manifest_that_cannot_be_read_or_written_is_a_store_error(tmp_path):
+    store = ResultStore(tmp_path)
+    store.manifest_path.mkdir()  # a folder where the file should be: reading it fails (OSError)
+    with pytest.raises(StoreError, match="cannot read"):
+        store.read_manifest()
+    (tmp_path / "file").write_text("x")
+    beneath_a_file = ResultStore(tmp_path / "file")  # nothing to read, and nowhere to write
+    assert beneath_a_file.read_manifest()["runs"] == []
+    with pytest.raises(StoreError, match="cannot write"):
+        beneath_a_file.update_manifest(run={"n": 1})
+
+
+def test_the_manifest_takes_its_parts_by_name_only_and_records_no_run_unless_given(tmp_path):
+    store = ResultStore(tmp_path)
+    with pytest.raises(TypeError):
+        store.update_manifest({"name": "p"})  # type: ignore[misc]
+    store.update_manifest(protocol={"name": "p"}, protocol_hash="abc")
+    assert store.read_manifest()["runs"] == []
