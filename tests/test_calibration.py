@@ -45,8 +45,9 @@ def test_masks_are_decisive_and_follow_the_clicks(name):
     """On the embedded scenes it was not calibrated on (1-4), where the plain seeded init is empty or
     undecided: at the median click most pixels are decided (below 0.2 or above 0.8), the masks are
     neither empty nor full, every click moves the probabilities, at least a third of the clicks flip
-    pixels of the mask, and the runs visit three IoUs each on average (at least two each). (A random network's answer to a negative
-    click has no reliable sign, so a mask may stop changing once only negative clicks remain.)"""
+    pixels of the mask, and the runs visit three IoUs each on average (at least two each). (A random
+    network's answer to a negative click has no reliable sign, so a mask may stop changing once only
+    negative clicks remain.)"""
     predictor = load_predictor(name, weights="calibrated")
     info = predictor.describe()
     assert info.trained is False and info.weights == f"calibrated-init:{name}:seed0:recipe{RECIPE}"
