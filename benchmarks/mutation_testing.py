@@ -12,6 +12,19 @@ Usage (from the repository root, with the project installed editable)::
     python benchmarks/mutation_testing.py rerun [TARGET ...]  # re-run only the survivors (after new tests)
     python benchmarks/mutation_testing.py report              # reports/mutation/mutation.md from the results
 
+To reproduce the committed report (``reports/mutation/mutation.md``), from a clean checkout::
+
+    python -m venv .venv && .venv/bin/pip install -e '.[test]' cosmic-ray==8.7.0
+    git status --short                  # no modified file under iseg_bench/ or adapters/: Cosmic Ray mutates in place
+    .venv/bin/python benchmarks/mutation_testing.py run protocol metrics clicker summary store ritm emc focalclick sam
+    .venv/bin/python benchmarks/mutation_testing.py rerun   # the survivors again, the tests added for them first
+    git status --short                  # again: every mutated file must be back as committed
+
+``run`` measures each target's unmutated test command first and refuses to start if it fails or if the
+target differs from HEAD; a run stopped midway is finished with ``resume`` (the session keeps every result).
+The first run here took about an hour on two shared cores (run under ``nice -n 10``); the predictors'
+mutants take longest. Timeouts (4 x the unmutated run, at least 30 s) count as killed.
+
 Work files (Cosmic Ray's configs and session databases) go to ``build/mutation/`` (git-ignored); the raw
 per-mutant results to ``reports/mutation/results.json`` and the report to ``reports/mutation/mutation.md``,
 whose verdict column comes from ``reports/mutation/verdicts.json`` (prose: why a survivor is equivalent, or
