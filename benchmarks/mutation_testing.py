@@ -109,7 +109,8 @@ TARGETS = [
            command=f"{CHECK} emc", sample=8),
     Target("focalclick", "adapters/focalclick/predictor.py", (), ("tests/test_predictor_settings.py",),
            select="focalclick", command=f"{CHECK} focalclick", sample=8),
-    Target("sam", "adapters/sam/predictor.py", (), command=f"{CHECK} sam", sample=8),
+    Target("sam", "adapters/sam/predictor.py", (), ("tests/test_predictor_settings.py",), select="sam",
+           command=f"{CHECK} sam", sample=8),
 ]
 BY_NAME = {t.name: t for t in TARGETS}
 
