@@ -251,7 +251,7 @@ def execute(t: Target, rerun: bool = False, resume: bool = False) -> None:
         elapsed = time.monotonic() - start
     if not git_clean(t.path):
         raise SystemExit(f"{t.path} is not back to HEAD after the run")
-    collect(t, db, took, timeout, elapsed, rerun)
+    collect(t, db, took, timeout, elapsed, rerun, resume)
 
 
 def changed_line(diff: str) -> str:
@@ -275,7 +275,8 @@ def failed_tests(output: str) -> list[str]:
     return re.findall(r"^FAILED (\S+)", output, re.MULTILINE)
 
 
-def collect(t: Target, db: Path, baseline_s: float, timeout: float, elapsed: float, rerun: bool) -> None:
+def collect(t: Target, db: Path, baseline_s: float, timeout: float, elapsed: float, rerun: bool,
+            resumed: bool = False) -> None:
     con = sqlite3.connect(db)
     rows = con.execute(
         "SELECT m.operator_name, m.occurrence, m.start_pos_row, m.start_pos_col, r.worker_outcome, r.test_outcome, "
@@ -304,6 +305,8 @@ def collect(t: Target, db: Path, baseline_s: float, timeout: float, elapsed: flo
     command = re.search(r'^test-command = "(.*)"$', (WORK / f"{t.name}.toml").read_text(), re.MULTILINE)[1]
     run = {"command": command.replace('\\"', '"').replace("\\\\", "\\"), "baseline_s": round(baseline_s, 1),
            "timeout_s": timeout, "elapsed_s": round(elapsed, 1)}
+    if resumed:  # the elapsed time is the resumed part's only
+        run["resumed"] = True
     entry = {"path": t.path, "sample": t.sample, "mutants": mutants, "counts": counts,
              "first_run": prev.get("first_run", {"counts": counts, **run}) if rerun else {"counts": counts, **run}}
     if rerun:
@@ -353,8 +356,9 @@ def report() -> None:
     for t in doc["targets"].values():
         run, again = t["first_run"], t.get("rerun", {})
         command = (again or run)["command"].replace(sys.executable, "python").replace("|", "\\|")
+        first_s = f"{run['elapsed_s']} (resumed part)" if run.get("resumed") else run["elapsed_s"]
         lines.append(f"| `{t['path']}` | `{command}` | {run['baseline_s']} | {run['timeout_s']} | "
-                     f"{run['elapsed_s']} | {again.get('elapsed_s', '-')} |")
+                     f"{first_s} | {again.get('elapsed_s', '-')} |")
     lines += ["", "## Every mutant that survived the first run", "",
               "| file:line | mutation | operator | now | resolution |", "| --- | --- | --- | --- | --- |"]
     for t in doc["targets"].values():
