@@ -17,6 +17,9 @@ import numpy as np
 
 from .registry import Registry
 
+# The seeded strategies' parameters and their defaults (a protocol's ``click_spread``, ``click_exponent``).
+CLICK_DEFAULTS = {"click_spread": 0.25, "click_exponent": 1.0}
+
 
 @dataclass(frozen=True)
 class Click:
@@ -220,8 +223,6 @@ def make_clicker(name: str, gt: np.ndarray, rng: np.random.Generator | None = No
     """The click strategy ``name`` for one sample; the seeded ones need ``rng`` (``click_rng``) and
     read ``spread`` or ``exponent`` (the protocol's ``click_spread``, ``click_exponent``; None: their
     defaults)."""
-    from .protocol import CLICK_DEFAULTS
-
     cls = CLICKERS.get(name)
     if not cls.seeded:
         return cls(gt)

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from .clicker import CLICK_DEFAULTS, CLICKERS, STRATEGY_PARAMETERS, is_seeded
+
 EarlyStop = Literal["highest-threshold", "never"]
 EARLY_STOP_POLICIES: tuple[str, ...] = ("highest-threshold", "never")
 UNTRAINED_CONTROLS: tuple[str, ...] = ("own", "gt-degraded")
 
 # Fields added after the first release enter the hash only when they differ from these defaults,
 # so every result stored before they existed keeps its key.
-CLICK_DEFAULTS = {"click_spread": 0.25, "click_exponent": 1.0}  # the seeded strategies' parameters
 _HASHED_WHEN_SET = {"untrained_control": "own", **CLICK_DEFAULTS}
 
 
@@ -97,8 +98,6 @@ class Protocol:
         self._check_clicker()
 
     def _check_clicker(self) -> None:
-        from .clicker import CLICKERS, STRATEGY_PARAMETERS
-
         _check(self.clicker in CLICKERS, f"unknown clicker {self.clicker!r}; known: {', '.join(CLICKERS.names())}")
         _check(self.click_spread > 0, f"click_spread must be positive, got {self.click_spread!r}")
         _check(self.click_exponent >= 0, f"click_exponent must be >= 0, got {self.click_exponent!r}")
@@ -110,8 +109,6 @@ class Protocol:
     @property
     def seeded(self) -> bool:
         """Whether the clicker draws its clicks (then every sample may run under several seeds)."""
-        from .clicker import is_seeded
-
         return is_seeded(self.clicker)
 
     def with_clicker(self, clicker: str | None = None, spread: float | None = None,
@@ -127,8 +124,6 @@ class Protocol:
 
     def clicker_summary(self) -> str:
         """The strategy and the parameters it reads, e.g. ``distance (exponent 2)``."""
-        from .clicker import CLICKERS, STRATEGY_PARAMETERS
-
         reads = STRATEGY_PARAMETERS.get(CLICKERS.canonical(self.clicker), ())
         params = [f"{k.removeprefix('click_')} {getattr(self, k):g}" for k in reads]
         return self.clicker + (f" ({', '.join(params)})" if params else "")
