@@ -20,7 +20,7 @@ from iseg_bench.protocol import register_preset, unregister_preset
 from iseg_bench.registry import Registry
 
 from . import emc, focalclick, ritm, sam
-from .family import Family, Variant
+from .family import FAMILIES, VARIANTS, Family
 
 METHODS: Registry[type[Predictor]] = Registry("method", import_paths=True)
 METHODS.register("disk", "iseg_bench.adapters.classical.disk:DiskPredictor",
@@ -29,10 +29,6 @@ METHODS.register("grabcut", "iseg_bench.adapters.classical.grabcut:GrabCutPredic
                  "OpenCV GrabCut seeded from the clicks (weight-free)")
 METHODS.register("watershed", "iseg_bench.adapters.classical.watershed:WatershedPredictor",
                  "marker-controlled watershed from the clicks (weight-free)")
-
-FAMILIES: dict[str, Family] = {}  # every registered deep family, by name
-VARIANTS: dict[str, Variant] = {}  # every variant of those families, by name
-
 
 def register_family(family: Family, origin: str = "iseg-bench") -> None:
     """Register every variant of ``family`` as a method (its default also under the family's name) and

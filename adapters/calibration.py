@@ -141,7 +141,7 @@ def calibrate(predictor, image: np.ndarray, gt: np.ndarray) -> None:
 def orient(predictor, head: LogitHead, image: np.ndarray, gt: np.ndarray) -> None:
     """Negate the last head if a positive first click leaves its own pixel background (a random
     network's click response has a random sign; a segmenter's is positive)."""
-    from iseg_bench.clicker import make_clicker
+    from iseg_bench.click_strategies import make_clicker
 
     clicker = make_clicker("robot", gt)
     click = clicker.click_for(clicker.errors(np.zeros(gt.shape, bool)))

@@ -28,7 +28,8 @@ import torch
 from torch import nn
 from torch.utils._pytree import tree_flatten, tree_map, tree_unflatten
 
-from iseg_bench.clicker import Click, make_clicker
+from iseg_bench.click_strategies import make_clicker
+from iseg_bench.clicker import Click
 from iseg_bench.device import synchronize
 from iseg_bench.files import sha256_file
 from iseg_bench.predictor import IMPLEMENTATIONS, CostPhase, MethodInfo, Predictor
@@ -36,7 +37,7 @@ from iseg_bench.protocol import Protocol
 from iseg_bench.steering import Surrogate
 
 from .calibration import CALIBRATED, calibrated_state, requested_seed, weights_identity
-from .family import Variant
+from .family import VARIANTS, Variant
 from .nets.clicks import points_tensor
 from .nets.layers import set_engineered
 from .weights import OFFICIAL, WeightsError, checkpoint_origin, find_weights, load_into, read_state_dict, seeded_init
@@ -73,8 +74,6 @@ class DeepPredictor(Predictor):
     def __init__(self, variant: str | Variant, weights: str | Path | None = None, seed: int = 0,
                  implementation: str = ENGINEERED, device: str = "cpu") -> None:
         if isinstance(variant, str):
-            from . import VARIANTS
-
             variant = VARIANTS[variant]
         if implementation not in IMPLEMENTATIONS:
             raise ValueError(f"unknown implementation {implementation!r}; choose one of {', '.join(IMPLEMENTATIONS)}")

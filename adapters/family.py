@@ -86,3 +86,10 @@ class Family:
             raise ValueError(f"family {self.name!r}: its published protocol must be named after it, "
                              f"not {self.protocol.name!r}")
         object.__setattr__(self, "variants", tuple(dataclasses.replace(v, family=self.name) for v in self.variants))
+
+
+# The registered families and their variants, by name; ``adapters.register_family`` fills them. They
+# live here, beside the declarations, so that a predictor can look its variant up without importing
+# the package that registers it.
+FAMILIES: dict[str, Family] = {}
+VARIANTS: dict[str, Variant] = {}

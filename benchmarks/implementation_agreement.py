@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 from report_files import REPO, write_report
 
+from iseg_bench import presets
 from iseg_bench.adapters import FAMILIES, load_predictor
 from iseg_bench.adapters.equivalence import (
     PROBABILITY_TOLERANCE,
@@ -38,7 +39,6 @@ from iseg_bench.adapters.equivalence import (
 from iseg_bench.adapters.sam.network import TINY_SIZES, tiny_variant
 from iseg_bench.adapters.sam.predictor import SAMPredictor
 from iseg_bench.datasets import open_dataset
-from iseg_bench.protocol import presets
 
 WIDTH = 320  # images are scaled down to this width (INTER_AREA), masks with nearest neighbours
 

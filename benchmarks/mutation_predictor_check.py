@@ -41,9 +41,9 @@ def equivalent(family: str) -> bool:
     import cv2
     import numpy as np
 
+    from iseg_bench import presets
     from iseg_bench.adapters import equivalence, load_predictor
     from iseg_bench.datasets import open_dataset
-    from iseg_bench.protocol import presets
 
     name = VARIANT[family]
     s = open_dataset("Synthetic").load(3)

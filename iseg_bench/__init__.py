@@ -10,10 +10,18 @@ The pieces, each in its own module: ``protocol`` (every knob), ``clicker`` (the 
 
 from .clicker import Click, RobotClicker
 from .predictor import Capabilities, MethodInfo, Predictor
-from .protocol import Protocol, presets
+from .protocol import Protocol
 
 __version__ = "0.1.0"
 __all__ = ["Capabilities", "Click", "MethodInfo", "Predictor", "Protocol", "RobotClicker", "load_results", "presets"]
+
+
+def presets() -> dict[str, Protocol]:
+    """Every protocol preset: the shared ones and each method family's published settings (importing
+    the adapters registers the families and their presets)."""
+    from . import adapters, protocol  # noqa: F401
+
+    return protocol.presets()
 
 
 def __getattr__(name: str):

@@ -126,6 +126,7 @@ class BenchPlanError(ValueError):
 
 def bench_protocols(specs: tuple[str, ...], family: str, input_size: int | None, control: str) -> list:
     """The protocols one method is benchmarked under: presets, files, or ``published`` (its family's)."""
+    from . import adapters  # noqa: F401  (importing the families registers their presets)
     from .protocol import PUBLISHED, ProtocolError, published_protocol, resolve_protocol
 
     out = []

@@ -21,9 +21,10 @@ from typing import Any
 
 import click
 
-from .executors import EXECUTORS
+from . import presets  # every preset, the method families' included
+from .execution import EXECUTORS
 from .predictor import IMPLEMENTATIONS
-from .protocol import UNTRAINED_CONTROLS, ProtocolError, presets, resolve_protocol
+from .protocol import UNTRAINED_CONTROLS, ProtocolError, resolve_protocol
 from .registry import UnknownNameError
 
 EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_FAILED_SAMPLES, EXIT_STORE, EXIT_INCOMPARABLE = 0, 1, 2, 3, 4, 5
@@ -371,7 +372,7 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
         raise click.BadParameter("the inline executor runs one sample at a time; use --executor process or ray",
                                  param_hint="--workers")
     if executor == "inline" and timeout is not None:
-        from .executors import check_serial_timeout
+        from .execution.local import check_serial_timeout
 
         try:
             check_serial_timeout()
@@ -709,7 +710,7 @@ def list_clickers() -> None:
     """List the click strategies (the simulated users) and the protocol fields each reads."""
     from tabulate import tabulate
 
-    from .clicker import CLICKERS, STRATEGY_PARAMETERS, is_seeded
+    from .click_strategies import CLICKERS, STRATEGY_PARAMETERS, is_seeded
 
     rows = [[e.name, "yes" if is_seeded(e.name) else "no",
              ", ".join(STRATEGY_PARAMETERS.get(e.name, ())) or "–", e.summary] for e in CLICKERS.entries()]

@@ -1,4 +1,5 @@
-"""Simulated users other than the reference robot: where a less mechanical user might click.
+"""Click strategies by name (``CLICKERS``): the reference robot (``clicker.py``) and seeded users
+who click less mechanically.
 
 Every strategy first decides, as the robot does, which side needs a click (positive when the
 false-negative map's largest distance to a non-error pixel exceeds the false-positive map's) and
@@ -31,7 +32,8 @@ import hashlib
 import cv2
 import numpy as np
 
-from .clicker import Errors, RobotClicker, Target
+from .clicker import CLICK_DEFAULTS, Errors, RobotClicker, Target
+from .registry import Registry
 
 MAX_JITTER_DRAWS = 32
 MIN_BAND_PX = 1.5
@@ -122,3 +124,47 @@ class BoundaryUser(SeededUser):
     def _pick(self, target: Target, region: np.ndarray) -> tuple[int, int]:
         band = region & (target.dist <= max(MIN_BAND_PX, self.spread * target.radius))
         return self._draw(band if band.any() else region)
+
+
+# Every click strategy by name, the reference robot first. Kept here, above the robot's module, so
+# that the registry points only down or into this module.
+CLICKERS: Registry[type[RobotClicker]] = Registry("click strategy")
+CLICKERS.register("robot", "iseg_bench.clicker:RobotClicker",
+                  "reference robot: centre of the largest error region (RITM/FocalClick/EMC-Click)")
+CLICKERS.register("jitter", "iseg_bench.click_strategies:JitteredRobot",
+                  "the robot's point moved by seeded Gaussian noise (click_spread x the region's radius), "
+                  "kept inside the region")
+CLICKERS.register("uniform", "iseg_bench.click_strategies:UniformUser",
+                  "a seeded uniformly random pixel of the robot's error region")
+CLICKERS.register("distance", "iseg_bench.click_strategies:DistanceWeightedUser",
+                  "a seeded pixel of the robot's error region, probability ~ distance to its boundary ^ "
+                  "click_exponent (1: RClicks' DT baseline)")
+CLICKERS.register("boundary", "iseg_bench.click_strategies:BoundaryUser",
+                  "a seeded pixel within click_spread x the radius of the region's boundary (a hard case)")
+
+# The protocol fields each strategy reads; the others must keep their defaults, so that two protocols
+# with one behaviour never get two hashes.
+STRATEGY_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "robot": (), "jitter": ("click_spread",), "uniform": (), "distance": ("click_exponent",),
+    "boundary": ("click_spread",),
+}
+
+
+def is_seeded(name: str) -> bool:
+    """Whether the click strategy ``name`` draws its clicks (so it needs a seeded generator)."""
+    return bool(CLICKERS.get(name).seeded)
+
+
+def make_clicker(name: str, gt: np.ndarray, rng: np.random.Generator | None = None,
+                 spread: float | None = None, exponent: float | None = None) -> RobotClicker:
+    """The click strategy ``name`` for one sample; the seeded ones need ``rng`` (``click_rng``) and
+    read ``spread`` or ``exponent`` (the protocol's ``click_spread``, ``click_exponent``; None: their
+    defaults)."""
+    cls = CLICKERS.get(name)
+    if not cls.seeded:
+        return cls(gt)
+    if rng is None:
+        raise ValueError(f"click strategy {name!r} draws its clicks: give it a seeded generator")
+    spread = CLICK_DEFAULTS["click_spread"] if spread is None else spread
+    exponent = CLICK_DEFAULTS["click_exponent"] if exponent is None else exponent
+    return cls(gt, rng, spread, exponent)  # type: ignore[call-arg]  # a SeededUser

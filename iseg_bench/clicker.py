@@ -15,8 +15,6 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .registry import Registry
-
 # The seeded strategies' parameters and their defaults (a protocol's ``click_spread``, ``click_exponent``).
 CLICK_DEFAULTS = {"click_spread": 0.25, "click_exponent": 1.0}
 
@@ -189,45 +187,3 @@ def _masked_peak(mask: np.ndarray, count: int,
     for y, x in clicked:
         dist[y, x] = 0.0
     return (dist, *exact_peak(dist))
-
-
-CLICKERS: Registry[type[RobotClicker]] = Registry("click strategy")
-CLICKERS.register("robot", "iseg_bench.clicker:RobotClicker",
-                  "reference robot: centre of the largest error region (RITM/FocalClick/EMC-Click)")
-CLICKERS.register("jitter", "iseg_bench.click_strategies:JitteredRobot",
-                  "the robot's point moved by seeded Gaussian noise (click_spread x the region's radius), "
-                  "kept inside the region")
-CLICKERS.register("uniform", "iseg_bench.click_strategies:UniformUser",
-                  "a seeded uniformly random pixel of the robot's error region")
-CLICKERS.register("distance", "iseg_bench.click_strategies:DistanceWeightedUser",
-                  "a seeded pixel of the robot's error region, probability ~ distance to its boundary ^ "
-                  "click_exponent (1: RClicks' DT baseline)")
-CLICKERS.register("boundary", "iseg_bench.click_strategies:BoundaryUser",
-                  "a seeded pixel within click_spread x the radius of the region's boundary (a hard case)")
-
-# The protocol fields each strategy reads; the others must keep their defaults, so that two protocols
-# with one behaviour never get two hashes.
-STRATEGY_PARAMETERS: dict[str, tuple[str, ...]] = {
-    "robot": (), "jitter": ("click_spread",), "uniform": (), "distance": ("click_exponent",),
-    "boundary": ("click_spread",),
-}
-
-
-def is_seeded(name: str) -> bool:
-    """Whether the click strategy ``name`` draws its clicks (so it needs a seeded generator)."""
-    return bool(CLICKERS.get(name).seeded)
-
-
-def make_clicker(name: str, gt: np.ndarray, rng: np.random.Generator | None = None,
-                 spread: float | None = None, exponent: float | None = None) -> RobotClicker:
-    """The click strategy ``name`` for one sample; the seeded ones need ``rng`` (``click_rng``) and
-    read ``spread`` or ``exponent`` (the protocol's ``click_spread``, ``click_exponent``; None: their
-    defaults)."""
-    cls = CLICKERS.get(name)
-    if not cls.seeded:
-        return cls(gt)
-    if rng is None:
-        raise ValueError(f"click strategy {name!r} draws its clicks: give it a seeded generator")
-    spread = CLICK_DEFAULTS["click_spread"] if spread is None else spread
-    exponent = CLICK_DEFAULTS["click_exponent"] if exponent is None else exponent
-    return cls(gt, rng, spread, exponent)  # type: ignore[call-arg]  # a SeededUser

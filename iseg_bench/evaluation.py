@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import metrics
-from .clicker import make_clicker
+from .click_strategies import make_clicker
 from .predictor import Predictor
 from .protocol import Protocol
 from .records import FIRST, LATER, METHOD_ERROR, OK

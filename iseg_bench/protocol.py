@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from .clicker import CLICK_DEFAULTS, CLICKERS, STRATEGY_PARAMETERS, is_seeded
+from .click_strategies import CLICKERS, STRATEGY_PARAMETERS, is_seeded
+from .clicker import CLICK_DEFAULTS
 
 EarlyStop = Literal["highest-threshold", "never"]
 EARLY_STOP_POLICIES: tuple[str, ...] = ("highest-threshold", "never")
@@ -219,10 +220,8 @@ def unregister_preset(name: str) -> None:
 
 
 def presets() -> dict[str, Protocol]:
-    """Every preset: the shared ones and those of the registered method families."""
-    import importlib
-
-    importlib.import_module("iseg_bench.adapters")  # registering the families registers their presets
+    """Every preset registered so far: the shared ones and those of the method families imported
+    (``iseg_bench.presets()`` imports the adapters first, so it holds every family's)."""
     return PRESETS
 
 
@@ -258,4 +257,5 @@ def resolve_protocol(spec: str | Path | Protocol | None) -> Protocol:
     from .registry import suggest
 
     raise ProtocolError(f"unknown protocol {text!r}{suggest(text, PRESETS)}; "
-                        f"presets: {', '.join(PRESETS)}, or a path to a .json file")
+                        f"presets: {', '.join(PRESETS)}, or a path to a .json file (a method family's preset "
+                        f"exists once its family is registered: import iseg_bench.adapters)")

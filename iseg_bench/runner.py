@@ -27,12 +27,12 @@ from . import environment
 from .adapters import METHODS, load_predictor
 from .datasets import Dataset, open_dataset
 from .device import resolve_device
-from .executors import EXECUTORS, ExecutorOptions, make_executor
+from .execution import EXECUTORS, ExecutorOptions, make_executor
+from .execution.tasks import Task, WorkSpec, registrations_for
 from .load import LoadReading, combine
 from .protocol import Protocol
 from .records import DATA_ERROR, METHOD_ERROR, SampleRecord
 from .store import ResultStore
-from .work import Task, WorkSpec, registrations_for
 
 
 @dataclass(frozen=True)

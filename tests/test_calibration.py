@@ -10,12 +10,12 @@ import pytest
 import torch
 from click.testing import CliRunner
 
+from iseg_bench import presets
 from iseg_bench.adapters import load_predictor
 from iseg_bench.adapters.calibration import RECIPE, calibrated_state, requested_seed
 from iseg_bench.cli import main
 from iseg_bench.datasets import open_dataset
 from iseg_bench.evaluation import evaluate_sample
-from iseg_bench.protocol import presets
 
 DEFAULTS = ["ritm-hrnet18s", "emc-hrnet18s", "focalclick-hrnet18s-s2"]
 

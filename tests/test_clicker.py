@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import iseg_bench.clicker as clicker_module
-from iseg_bench.clicker import RobotClicker, distance_to_background, make_clicker
+from iseg_bench.click_strategies import make_clicker
+from iseg_bench.clicker import RobotClicker, distance_to_background
 
 
 def first_click(gt, pred=None):

@@ -10,7 +10,7 @@ import torch
 
 from iseg_bench.adapters import load_predictor
 from iseg_bench.adapters.deep import synthetic_frame
-from iseg_bench.clicker import make_clicker
+from iseg_bench.click_strategies import make_clicker
 from iseg_bench.device import DeviceError, device_type, resolve_device, spread
 from iseg_bench.evaluation import evaluate_sample
 from iseg_bench.protocol import Protocol

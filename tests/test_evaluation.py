@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from helpers import Oracle, RaisesAtThirdClick, ReturnsNaN, WrongShape
 
+from iseg_bench import presets
 from iseg_bench.adapters import load_predictor
 from iseg_bench.evaluation import MethodOutputError, check_probabilities, evaluate_sample
-from iseg_bench.protocol import Protocol, presets
+from iseg_bench.protocol import Protocol
 from iseg_bench.records import METHOD_ERROR, OK
 
 

@@ -14,13 +14,14 @@ import torch
 from conftest import SHARED_DATASETS
 from torch.utils._pytree import tree_flatten
 
+from iseg_bench import presets
 from iseg_bench.adapters import FAMILIES, METHODS, equivalence, golden, load_predictor
 from iseg_bench.adapters.nets import emc_refiner
 from iseg_bench.adapters.nets.layers import set_engineered
 from iseg_bench.adapters.nets.segformer import EfficientAttention
 from iseg_bench.datasets import open_dataset
 from iseg_bench.evaluation import evaluate_sample
-from iseg_bench.protocol import Protocol, presets
+from iseg_bench.protocol import Protocol
 
 GOLDEN = Path(__file__).resolve().parents[1].parent / "shared" / "golden"
 CLICKS = 12

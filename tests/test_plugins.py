@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from iseg_bench import plugins
+from iseg_bench import plugins, presets
 from iseg_bench.adapters import FAMILIES, METHODS, VARIANTS, load_predictor, register_family, unregister_family
 from iseg_bench.adapters.family import Family, Variant, WeightsSpec
-from iseg_bench.protocol import Protocol, presets, resolve_protocol
+from iseg_bench.protocol import Protocol, resolve_protocol
 from iseg_bench.registry import UnknownNameError
 
 PLUGIN = Path(__file__).parent / "plugin_example"
@@ -75,7 +75,7 @@ def test_installed_plugin_is_listed_and_runs_end_to_end(plugin_path, tmp_path):
 
 def resolve_protocol_hash(plugin_path: Path, cwd: Path) -> str:
     """The hash of the plugin's own preset, as a fresh process with the plugin installed sees it."""
-    code = "from iseg_bench.protocol import resolve_protocol; print(resolve_protocol('tiny').hash)"
+    code = "import iseg_bench; print(iseg_bench.presets()['tiny'].hash)"
     env = dict(os.environ, PYTHONPATH=str(plugin_path))
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                           cwd=cwd).stdout.strip()

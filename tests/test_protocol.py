@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from iseg_bench.protocol import Protocol, ProtocolError, presets, resolve_protocol
+from iseg_bench import presets
+from iseg_bench.protocol import Protocol, ProtocolError, resolve_protocol
 
 
 def test_defaults_follow_the_issue():

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from iseg_bench import metrics
+from iseg_bench import metrics, presets
 from iseg_bench.adapters import load_predictor
 from iseg_bench.datasets import open_dataset
 from iseg_bench.evaluation import evaluate_sample
-from iseg_bench.protocol import Protocol, ProtocolError, presets
+from iseg_bench.protocol import Protocol, ProtocolError
 from iseg_bench.steering import Surrogate, is_steered, target_iou
 
 STEERED = Protocol(max_clicks=6, early_stop="never", untrained_control="gt-degraded")

@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from iseg_bench import robustness
+from iseg_bench import presets, robustness
 from iseg_bench.cli import main
-from iseg_bench.click_strategies import click_rng, region_of
-from iseg_bench.clicker import RobotClicker, distance_to_background, make_clicker
-from iseg_bench.protocol import Protocol, ProtocolError, presets
+from iseg_bench.click_strategies import click_rng, make_clicker, region_of
+from iseg_bench.clicker import RobotClicker, distance_to_background
+from iseg_bench.protocol import Protocol, ProtocolError
 from iseg_bench.records import SampleRecord
 from iseg_bench.store import ResultStore
 

@@ -1,18 +1,5 @@
-"""Where samples are evaluated: in this process, in a pool of local processes, or on Ray.
-
-Executors are interchangeable implementations of one interface, registered by name in
-``EXECUTORS``: built from the work spec, the ``ExecutorOptions`` and (inline only) predictors
-already loaded, their ``run(tasks)`` evaluates tasks of one sample each (``work.Workbench``) and
-yields the finished records in any order; the runner appends them to the store as they arrive, so
-the results, and a resumed run, are identical whatever executed them. The parallel executors give
-each sample a time limit and survive a worker that crashes or hangs: that sample is recorded as a
-method error with the reason, the worker is replaced, the run goes on. The time limit counts the
-sample's evaluation only: loading a method or dataset in a fresh worker has its own, generous
-limit. Latency is not measured in parallel runs (workers share the machine): their records carry
-``timed = False`` and no latencies. Ctrl-C is the parent's to handle: pool workers ignore SIGINT, and
-an interrupted ``run`` stops its workers at once (the samples they held are not stored, so a resumed
-run evaluates them).
-"""
+"""Executors on this machine: ``inline`` (this process, in order; the only one that measures latency)
+and ``process`` (a pool of local worker processes, each sample with a time limit)."""
 
 from __future__ import annotations
 
@@ -24,35 +11,12 @@ import signal
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from .device import spread
-from .records import SampleRecord
-from .registry import Registry
-from .work import Task, Workbench, WorkSpec, failed, overdue
-
-
-@dataclass(frozen=True)
-class ExecutorOptions:
-    """How the samples are spread: workers, a per-sample time limit, threads per worker (None: 1 in
-    the pool, the actor's CPUs on Ray; inline runs use this process's), and Ray's cluster and
-    per-actor resources."""
-
-    workers: int = 1
-    timeout: float | None = None
-    threads: int | None = None
-    ray_address: str | None = None
-    ray_cpus: float = 1.0
-    ray_gpus: float = 0.0
-
-
-class Executor(Protocol):
-    """What every executor offers (``EXECUTORS`` maps names to implementations)."""
-
-    name: str
-    measures_latency: bool
-
-    def run(self, tasks: Sequence[Task]) -> Iterator[SampleRecord]: ...
+from ..device import spread
+from ..records import SampleRecord
+from .interface import ExecutorOptions
+from .tasks import Task, Workbench, WorkSpec, failed, overdue
 
 
 class SampleTimeout(Exception):
@@ -136,7 +100,7 @@ def _worker_main(spec: WorkSpec, inbox, outbox, threads: int, parent: int) -> No
     ignores SIGINT: a Ctrl-C reaches every process of the terminal's group, and the parent, which
     handles it, stops the workers.
     """
-    from .environment import set_threads
+    from ..environment import set_threads
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     set_threads(threads)
@@ -269,16 +233,3 @@ def _sigint_blocked() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-EXECUTORS: Registry[type] = Registry("executor")
-EXECUTORS.register("inline", "iseg_bench.executors:InlineExecutor",
-                   "this process, one sample at a time; measures latency")
-EXECUTORS.register("process", "iseg_bench.executors:ProcessExecutor", "a pool of local worker processes")
-EXECUTORS.register("ray", "iseg_bench.ray_executor:RayExecutor",
-                   "Ray actors, one method each (pip install 'iseg-bench[ray]')")
-
-
-def make_executor(kind: str, spec: WorkSpec, options: ExecutorOptions, predictors: dict | None = None) -> Executor:
-    """The executor registered as ``kind`` (``EXECUTORS``), ready to run tasks."""
-    return EXECUTORS.get(kind)(spec, options, predictors)

@@ -1,6 +1,6 @@
 """The work of one sample, wherever it runs: what a worker needs (``WorkSpec``), one sample of one
 method (``Task``), and the methods and datasets a worker keeps loaded while it evaluates tasks into
-records (``Workbench``). The executors (``executors.py``, ``ray_executor.py``) only decide where and
+records (``Workbench``). The executors (``local.py``, ``ray_actors.py``) only decide where and
 when this work runs.
 """
 
@@ -12,8 +12,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .load import LoadMonitor
-from .records import DATA_ERROR, METHOD_ERROR, SampleRecord
+from ..load import LoadMonitor
+from ..records import DATA_ERROR, METHOD_ERROR, SampleRecord
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ STARTUP_LIMIT_S = 300.0  # a worker that cannot load its method and dataset in t
 def registrations_for(names: Sequence[str]) -> tuple[tuple, tuple]:
     """Registry entries of ``names`` and their families' declarations, so that workers in fresh
     processes know methods and families added at run time (or named by import path)."""
-    from .adapters import FAMILIES, METHODS, VARIANTS
+    from ..adapters import FAMILIES, METHODS, VARIANTS
 
     entries = [METHODS.entry(n) for n in names]
     variants = [dict(e.options).get("variant") for e in entries]
@@ -65,8 +65,8 @@ class Workbench:
     """Methods and datasets loaded on demand and kept (one per process or actor)."""
 
     def __init__(self, spec: WorkSpec, predictors: dict | None = None) -> None:
-        from .adapters import FAMILIES, METHODS, register_family
-        from .protocol import Protocol
+        from ..adapters import FAMILIES, METHODS, register_family
+        from ..protocol import Protocol
 
         for family in spec.families:
             if family.name not in FAMILIES:
@@ -82,8 +82,8 @@ class Workbench:
 
     def load(self, task: Task) -> tuple:
         """The dataset and predictor of ``task``, opened or built on first use and kept."""
-        from .adapters import load_predictor
-        from .datasets import open_dataset
+        from ..adapters import load_predictor
+        from ..datasets import open_dataset
 
         if task.dataset not in self.datasets:
             self.datasets[task.dataset] = open_dataset(self.spec.datasets[task.dataset], self.spec.data_root)
@@ -94,9 +94,9 @@ class Workbench:
 
     def evaluate(self, task: Task, timed: bool = True) -> SampleRecord:
         """Evaluate one task into its record (never raises for a bad sample or a failing method)."""
-        from .datasets import SampleError
-        from .evaluation import evaluate_sample
-        from .masks import encode as encode_masks
+        from ..datasets import SampleError
+        from ..evaluation import evaluate_sample
+        from ..masks import encode as encode_masks
 
         record = SampleRecord.from_dict(task.record)
         ds, predictor = self.load(task)
@@ -126,7 +126,7 @@ class Workbench:
 
 def sample_rng(protocol, record: SampleRecord):
     """The click generator of ``record``'s sample under its seed (None for the robot)."""
-    from .click_strategies import click_rng
+    from ..click_strategies import click_rng
 
     return click_rng(record.seed, record.dataset, record.sample_id) if protocol.seeded else None
 

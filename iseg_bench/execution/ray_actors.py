@@ -16,17 +16,17 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 
-from .device import DeviceError, device_type
-from .executors import ExecutorOptions
-from .records import SampleRecord
-from .work import Task, Workbench, WorkSpec, failed, overdue
+from ..device import DeviceError, device_type
+from ..records import SampleRecord
+from .interface import ExecutorOptions
+from .tasks import Task, Workbench, WorkSpec, failed, overdue
 
 
 class _MethodWorker:
     """The actor body: a Workbench that evaluates tasks of its method."""
 
     def __init__(self, spec: WorkSpec, threads: int) -> None:
-        from .environment import set_threads
+        from ..environment import set_threads
 
         set_threads(threads)
         self.bench = Workbench(spec)
