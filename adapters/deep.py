@@ -28,10 +28,10 @@ import torch
 from torch import nn
 from torch.utils._pytree import tree_flatten, tree_map, tree_unflatten
 
+from iseg_bench.atomic_files import sha256_file
 from iseg_bench.click_strategies import make_clicker
 from iseg_bench.clicker import Click
 from iseg_bench.device import synchronize
-from iseg_bench.files import sha256_file
 from iseg_bench.predictor import IMPLEMENTATIONS, CostPhase, MethodInfo, Predictor
 from iseg_bench.protocol import Protocol
 from iseg_bench.steering import Surrogate

@@ -34,7 +34,7 @@ class WeightsSpec:
 
 @dataclass(frozen=True)
 class PaperRow:
-    """A row of the EMC-Click paper's Tables 1-3 (``iseg_bench/paper/published.py``) that a variant's
+    """A row of the EMC-Click paper's Tables 1-3 (``iseg_bench/reporting/emc_paper/published.py``) that a variant's
     measurements are printed under."""
 
     table: int  # 1 (cost), 2 (SBD NoC and time) or 3 (NoC on five benchmarks)

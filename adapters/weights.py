@@ -123,7 +123,7 @@ def load_into(model: nn.Module, state: dict[str, torch.Tensor], source: str, var
 
 def inspect_checkpoint(path: Path, model: nn.Module, variant: str, spec: WeightsSpec) -> tuple[bool, str]:
     """Whether the file at ``path`` reads and fits ``model`` (the variant's network), and what it is."""
-    from iseg_bench.files import sha256_file
+    from iseg_bench.atomic_files import sha256_file
 
     try:
         load_into(model, read_state_dict(path), str(path), variant)

@@ -18,7 +18,7 @@ from pathlib import Path
 from report_files import write_report
 
 from iseg_bench.bench_results import label_of, load_bench, phase_rows
-from iseg_bench.load import LoadReading, combine, describe
+from iseg_bench.machine_load import LoadReading, combine, describe
 
 
 def rows_of(folder: Path) -> list[dict]:

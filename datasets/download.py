@@ -17,7 +17,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from iseg_bench.files import sha256_file
+from iseg_bench.atomic_files import sha256_file
 
 from .sample import DatasetError
 

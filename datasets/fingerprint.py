@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from iseg_bench.files import sha256_file, write_json_atomic
+from iseg_bench.atomic_files import sha256_file, write_json_atomic
 
 
 def cache_dir() -> Path:

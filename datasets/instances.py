@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from iseg_bench.files import write_json_atomic
+from iseg_bench.atomic_files import write_json_atomic
 
 from .base import FolderDataset
 from .fingerprint import cache_dir

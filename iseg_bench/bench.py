@@ -50,7 +50,7 @@ def bench_name(result: dict) -> str:
 def merge(results: list[dict]) -> dict:
     """Pool the timing samples of several rounds of the same job (FLOPs from the first, load summed,
     the highest matmul peak)."""
-    from .load import LoadReading, combine
+    from .machine_load import LoadReading, combine
 
     base = json.loads(json.dumps(results[0]))
     for other in results[1:]:
@@ -186,7 +186,7 @@ def bench_specs(plan: BenchPlan) -> list[BenchSpec]:
 def run_bench_plan(plan: BenchPlan, echo=print) -> tuple[list[dict], list[str], str]:
     """Run every job of the plan; the results, the failures, and the efficiency table (Markdown,
     also written to ``<out>/bench/efficiency.md``; empty when nothing was measured)."""
-    from .efficiency_tables import efficiency_markdown
+    from .reporting.efficiency_tables import efficiency_markdown
 
     results, failures = run_bench(bench_specs(plan), plan.out, plan.rounds, echo)
     table = efficiency_markdown(results) if results else ""

@@ -130,7 +130,7 @@ def run_worker(spec: BenchSpec) -> dict:
     from . import environment
     from .adapters import load_predictor
     from .latency import matmul_rates
-    from .load import LoadMonitor
+    from .machine_load import LoadMonitor
     from .protocol import Protocol
 
     environment.set_threads(spec.threads)

@@ -398,7 +398,7 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
     if len(outcome.errors) > 20:
         click.echo(f"  ... and {len(outcome.errors) - 20} more (see the records)", err=True)
     if outcome.load.wall_s > 0:
-        from .load import describe
+        from .machine_load import describe
 
         click.echo(f"{describe(outcome.load)}.\nLatencies from `run` (model time during the accuracy run) are for "
                    "orientation; `iseg-bench bench` is the careful timing phase (one fresh process per method, "
@@ -426,7 +426,7 @@ def _html_options(html: bool, views: str, weights: Path | None, data_root: Path 
     """The HTML report's options, or None without --html."""
     if not html:
         return None
-    from .html import HtmlOptions
+    from .reporting.html import HtmlOptions
 
     if views.strip().lower() == "all":
         count = None
@@ -438,11 +438,12 @@ def _html_options(html: bool, views: str, weights: Path | None, data_root: Path 
 
 
 def _render(results_dir: Path, html=None) -> None:
-    from .report import render
+    from .reporting.report import render
+    from .reporting.tables import noc_table_markdown
 
     reports = render(results_dir, html)
     for rep in reports:
-        click.echo(rep.markdown)
+        click.echo(noc_table_markdown(rep.rows, rep.protocol))
         files = [p for p in rep.files if p.parent == rep.out_dir]
         click.echo(f"\nreport written to {rep.out_dir}/ ({', '.join(p.name for p in files)})\n")
         if html is not None:
@@ -611,7 +612,7 @@ def regress(baseline: Path, tolerance: str | None, update: bool, methods: str | 
 def paper_tables(results_dir: Path, out: Path | None, dataset: str | None) -> None:
     """Render the analogues of the paper's Tables 1-3 and the efficiency plots from stored results
     (what cannot be rendered, and why, is said on stderr)."""
-    from .paper import render_paper_tables
+    from .reporting.emc_paper import render_paper_tables
 
     written = render_paper_tables(results_dir, out or results_dir / "paper", dataset,
                                   echo=lambda m: click.echo(m, err=True))

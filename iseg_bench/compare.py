@@ -22,9 +22,10 @@ from .predictor import MethodInfo
 from .protocol import Protocol
 from .records import SampleRecord, method_key
 from .registry import suggest
+from .reporting.style import DASH
+from .reporting.tables import latex_table
 from .store import ResultStore, StoreError
 from .summary import sample_noc, thr_key
-from .tables import DASH, latex_table
 
 
 class CompareError(ValueError):

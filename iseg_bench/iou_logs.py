@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import sha256_file
+from .atomic_files import sha256_file
 from .protocol import Protocol
 from .records import FIRST, LATER, SampleRecord
 

@@ -60,7 +60,7 @@ class SampleRecord:
     ``ious`` are float32 values (stored exactly), ``latency_s`` the model time of each click in
     seconds (click 0 includes ``set_image``, whose own time is ``setup_s``; NaN when ``timed`` is
     False, i.e. the sample ran in a parallel executor), ``phases`` ``first`` for click 0 and
-    ``later`` after it, ``load`` how busy the machine was meanwhile (``load.LoadReading``, timed
+    ``later`` after it, ``load`` how busy the machine was meanwhile (``machine_load.LoadReading``, timed
     samples only), ``device`` where the method computed, ``clicks`` ``[y, x, positive]`` triples
     (empty for an imported IoU log, which records none).
     """
@@ -83,7 +83,7 @@ class SampleRecord:
     setup_s: float = 0.0
     timed: bool = True  # False: evaluated in a parallel run, latencies not measured (NaN)
     device: str = "cpu"  # where the method computed (cpu, cuda:N); not part of the key
-    load: dict = field(default_factory=dict)  # machine load while the sample ran (load.LoadReading)
+    load: dict = field(default_factory=dict)  # machine load while the sample ran (machine_load.LoadReading)
     finished: str = ""
     key: str = ""
     seed: int = 0  # the click seed of a seeded strategy (0 for the robot); in the key when non-zero

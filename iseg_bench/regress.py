@@ -382,7 +382,7 @@ def run_regression(plan: RegressionPlan) -> RegressionOutcome:
     datasets raise as in ``runner.run``.
     """
     from . import environment
-    from .report import build_reports
+    from .folder_summary import build_reports
     from .runner import RunPlan, run
     from .store import ResultStore
 

@@ -29,7 +29,7 @@ from .datasets import Dataset, open_dataset
 from .device import resolve_device
 from .execution import EXECUTORS, ExecutorOptions, make_executor
 from .execution.tasks import Task, WorkSpec, registrations_for
-from .load import LoadReading, combine
+from .machine_load import LoadReading, combine
 from .protocol import Protocol
 from .records import DATA_ERROR, METHOD_ERROR, SampleRecord
 from .store import ResultStore

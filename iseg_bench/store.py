@@ -32,7 +32,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import IO, Any
 
-from .files import count_lines, cut_partial_tail, write_bytes_atomic, write_json_atomic
+from .atomic_files import count_lines, cut_partial_tail, write_bytes_atomic, write_json_atomic
 from .records import SampleRecord, method_key
 
 fcntl: ModuleType | None

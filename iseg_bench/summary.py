@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from . import metrics
-from .load import LoadReading, combine
+from .machine_load import LoadReading, combine
 from .predictor import MethodInfo
 from .protocol import Protocol
 from .records import FIRST, LATER, METHOD_ERROR, OK, SampleRecord, method_key
@@ -62,7 +62,7 @@ class ResultRow:
     clicks: int
     carried_forward: int
     timed: bool = True  # False when some samples ran in a parallel executor: times are not measured
-    load: dict = field(default_factory=dict)  # machine load while the timed samples ran (load.LoadReading)
+    load: dict = field(default_factory=dict)  # machine load while the timed samples ran (machine_load.LoadReading)
     device: str = "cpu"  # where the method computed ("cuda:0, cuda:1" when a pool spread it over GPUs)
     seeds: int = 1  # click seeds the samples ran under (a seeded clicker)
 

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from iseg_bench import load_results, metrics
 from iseg_bench.cli import main
 from iseg_bench.datasets import open_dataset
-from iseg_bench.html.selection import chosen_clicks, disagreements, noc_grid, shown_samples, worst
 from iseg_bench.masks import MasksError, decode, encode
+from iseg_bench.reporting.html.selection import chosen_clicks, disagreements, noc_grid, shown_samples, worst
 from iseg_bench.store import ResultStore
 
 SCREENSHOTS = os.environ.get("ISEG_BENCH_SCREENSHOTS")  # a folder to keep the browser test's screenshots in
@@ -215,8 +215,8 @@ def test_package_data_ships_the_templates_and_assets():
 
     root = Path(__file__).resolve().parents[1]
     config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
-    globs = config["package-data"]["iseg_bench.html"]
-    folder = root / "iseg_bench" / "html"
+    globs = config["package-data"]["iseg_bench.reporting.html"]
+    folder = root / "iseg_bench" / "reporting" / "html"
     shipped = {p for g in globs for p in folder.glob(g)}
     needed = {p for sub in ("templates", "assets") for p in (folder / sub).iterdir()}
     assert needed and needed <= shipped

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from iseg_bench.cli import main
 from iseg_bench.datasets import open_dataset
+from iseg_bench.folder_summary import build_reports
 from iseg_bench.iou_logs import rank_major_order
-from iseg_bench.report import build_reports
 from iseg_bench.store import ResultStore
 
 

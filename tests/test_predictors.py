@@ -257,7 +257,7 @@ def test_bad_checkpoints_are_refused_with_reasons(tmp_path, damage, message):
 def test_only_a_file_with_the_published_sha256_is_official(tmp_path):
     import dataclasses
 
-    from iseg_bench.files import sha256_file
+    from iseg_bench.atomic_files import sha256_file
 
     variant = VARIANTS["ritm-hrnet18s"]
     path = tmp_path / "ritm-hrnet18s.pth"

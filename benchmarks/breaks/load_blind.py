@@ -2,7 +2,7 @@
 
 A pytest plugin (``-p``) for benchmarks/deliberate_breaks.py; it patches at import, no file changes."""
 
-import iseg_bench.load as l
+import iseg_bench.machine_load as l
 
 _exit = l.LoadMonitor.__exit__
 def __exit__(self, *exc):

@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..load import LoadMonitor
+from ..machine_load import LoadMonitor
 from ..records import DATA_ERROR, METHOD_ERROR, SampleRecord
 
 

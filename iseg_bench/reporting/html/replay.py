@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..masks import MasksError, decode
-from ..protocol import Protocol
+from ...masks import MasksError, decode
+from ...protocol import Protocol
 
 STORED, RERUN, UNAVAILABLE = "stored", "re-run", "unavailable"
 IOU_AGREEMENT = 1e-4  # a re-run whose IoU after every click is this close reproduces the record
@@ -50,7 +50,7 @@ class Replayer:
 
     def _predictor(self, row: dict):
         """The predictor that made ``row``'s record, or a string saying why it cannot be had."""
-        from ..adapters import load_predictor
+        from ...adapters import load_predictor
 
         key = (row["method"], row["weights"], row["implementation"])
         if key not in self.predictors:
@@ -68,8 +68,8 @@ class Replayer:
     def rerun(self, row: dict, image: np.ndarray, gt: np.ndarray, protocol: Protocol) -> SampleMasks:
         """Evaluate the sample again under ``protocol``, keeping every mask, and say whether the
         IoU trace reproduces the stored one."""
-        from ..click_strategies import click_rng
-        from ..evaluation import evaluate_sample
+        from ...click_strategies import click_rng
+        from ...evaluation import evaluate_sample
 
         if not row["clicks"] and row["ious"]:
             return SampleMasks(UNAVAILABLE, "imported IoU log: it records no clicks, nothing to re-run")

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..records import OK
+from ...records import OK
 
 
 def method_labels(frame: pd.DataFrame) -> list[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 def reopen(name: str, fingerprint: str, described: dict, data_root: Path | None):
     """The dataset ``name`` with content ``fingerprint``, or a sentence saying why it cannot be had
     (not found where the run read it nor under ``data_root``, or changed since)."""
-    from ..datasets import DatasetError, open_dataset
+    from ...datasets import DatasetError, open_dataset
 
     source = str(described.get("source", ""))
     specs = [f"{name}={source}"] if source and source != "generated" else []

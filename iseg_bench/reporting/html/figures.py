@@ -13,22 +13,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .. import metrics  # noqa: E402
+from ... import metrics  # noqa: E402
+from ...protocol import Protocol  # noqa: E402
+from ...records import DATA_ERROR  # noqa: E402
+from ...summary import scored_trace  # noqa: E402
 from ..plots import HORIZONTAL, caption  # noqa: E402
-from ..protocol import Protocol  # noqa: E402
-from ..records import DATA_ERROR  # noqa: E402
-from ..summary import scored_trace  # noqa: E402
+from ..style import series_styles  # noqa: E402
 from .selection import method_labels  # noqa: E402
 
 BAND_LEVEL = 0.95
-
-
-def _styles(n: int) -> list[tuple]:
-    """(colour, marker, line style) per series: ten clearly different colours first (tab10), then
-    the same colours dashed."""
-    colours = plt.get_cmap("tab10")(range(10))
-    markers = "osD^vP*Xh<"
-    return [(colours[i % 10], markers[i % 10], "-" if i < 10 else "--") for i in range(n)]
 
 
 def _traces(group: pd.DataFrame, max_clicks: int) -> list[np.ndarray]:
@@ -58,7 +51,7 @@ def miou_with_band(frame: pd.DataFrame, protocol: Protocol, path: Path) -> Path 
     fig, axes = plt.subplots(1, len(datasets), figsize=(6.5 * len(datasets) + 2, 4.8), squeeze=False, sharey=True)
     labels = method_labels(frame)
     for ax, ds in zip(axes[0], datasets):
-        for label, (colour, marker, style) in zip(labels, _styles(len(labels))):
+        for label, (colour, marker, style) in zip(labels, series_styles(len(labels))):
             traces = _traces(frame[(frame.dataset == ds) & (frame.label == label)], mc)
             if not traces:
                 continue
@@ -114,7 +107,7 @@ def latency_per_click(frame: pd.DataFrame, protocol: Protocol, path: Path) -> Pa
         return None
     labels = method_labels(timed)
     fig, ax = plt.subplots(figsize=(9, 5))
-    for label, (colour, marker, style) in zip(labels, _styles(len(labels))):
+    for label, (colour, marker, style) in zip(labels, series_styles(len(labels))):
         lists = [np.asarray(v, float) * 1000 for v in timed[timed.label == label]["latency_s"] if len(v)]
         if not lists:
             continue

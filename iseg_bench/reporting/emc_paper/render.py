@@ -37,9 +37,9 @@ def render_paper_tables(results_dir: Path, out: Path, dataset: str | None = None
     """Write Tables 1-3 (Markdown and LaTeX), the ratios, the efficiency tables, the plots and an index;
     ``echo`` gets one line for each table or plot not written (and for what Table 3 cannot list)."""
     from iseg_bench.bench_results import load_bench
-    from iseg_bench.efficiency_tables import checks_markdown, efficiency_markdown, implementations_markdown
-    from iseg_bench.plots import has_time, plot_accuracy_time, plot_latency_per_click
-    from iseg_bench.report import build_reports
+    from iseg_bench.folder_summary import build_reports
+    from iseg_bench.reporting.efficiency_tables import checks_markdown, efficiency_markdown, implementations_markdown
+    from iseg_bench.reporting.plots import has_time, plot_accuracy_time, plot_latency_per_click
     from iseg_bench.store import StoreError
 
     written: list[Path] = []

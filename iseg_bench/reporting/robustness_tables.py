@@ -17,13 +17,14 @@ import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
-from .metrics import carried_forward
-from .protocol import Protocol
-from .records import DATA_ERROR
-from .results_frame import noc_column
-from .robustness import iou_auc, ranking_flips, spread
-from .summary import scored_trace, thr_key
-from .tables import DASH, latex_table, table3_thresholds
+from ..metrics import carried_forward
+from ..protocol import Protocol
+from ..records import DATA_ERROR
+from ..results_frame import noc_column
+from ..robustness import iou_auc, ranking_flips, spread
+from ..summary import scored_trace, thr_key
+from .style import DASH, number
+from .tables import latex_table, noc_table_thresholds
 
 
 def _matrix(frame: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -43,7 +44,7 @@ def _with_auc(frame: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
 def robustness_records(frame: pd.DataFrame, protocol: Protocol) -> tuple[list[str], list[list[str]], list[str]]:
     """(headers, body, notes) of the robustness table of one seeded protocol's frame."""
     evaluated = _with_auc(frame, protocol)
-    thresholds = table3_thresholds(protocol)
+    thresholds = noc_table_thresholds(protocol)
     headers = ["Method", "Dataset", "Samples x seeds"]
     for t in thresholds:
         k = thr_key(t)
@@ -76,7 +77,7 @@ def per_sample_spread(frame: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
     """One row per method, dataset and sample: its NoC at each Table-3 threshold over the seeds
     (mean, standard deviation, noise-to-signal ratio) and its IoU-AUC's, in clicks / fractions."""
     evaluated = _with_auc(frame, protocol)
-    columns = [noc_column(t) for t in table3_thresholds(protocol)] + ["iou_auc"]
+    columns = [noc_column(t) for t in noc_table_thresholds(protocol)] + ["iou_auc"]
     grouped = evaluated.groupby(["method", "label", "dataset", "sample_id"], sort=False)[columns]
     mean, sd = grouped.mean(), grouped.std(ddof=0)
     out = pd.concat({"mean": mean, "sd": sd, "nsr": sd / mean.where(mean > 0)}, axis=1)
@@ -134,7 +135,7 @@ def _seed_means(frame: pd.DataFrame, column: str) -> pd.Series:
 
 def strategies_records(frame: pd.DataFrame, family: Sequence[Protocol]) -> tuple[list[str], list[list[str]], list[str]]:
     """(headers, body, notes): NoC per method and dataset under each strategy of ``family``."""
-    thresholds = table3_thresholds(family[0])
+    thresholds = noc_table_thresholds(family[0])
     names = [p.clicker_summary() for p in family]
     headers = ["Method", "Dataset"] + [f"{n} NoC@{thr_key(t)}" for n in names for t in thresholds]
     body = []
@@ -145,7 +146,7 @@ def strategies_records(frame: pd.DataFrame, family: Sequence[Protocol]) -> tuple
             runs = group[group.protocol == p.hash]
             for t in thresholds:
                 values = _seed_means(runs, noc_column(t))
-                line.append(f"{values.mean():.2f}" if len(values) else DASH)
+                line.append(number(float(values.mean())) if len(values) else DASH)
         body.append(line)
     seeds = {p.clicker_summary(): mine[mine.protocol == p.hash].seed.nunique() for p in family}
     notes = [f"Protocols {', '.join(f'{p.name} [{p.hash}]' for p in family)}: the same settings but the click "
@@ -175,7 +176,7 @@ def plot_strategies(frame: pd.DataFrame, family: Sequence[Protocol], path: Path)
 
     from .plots import HORIZONTAL, caption
 
-    t = table3_thresholds(family[0])[-1]
+    t = noc_table_thresholds(family[0])[-1]
     column = noc_column(t)
     mine = frame[frame.protocol.isin([p.hash for p in family])]
     datasets = list(dict.fromkeys(mine.dataset))

@@ -14,14 +14,13 @@ from collections.abc import Sequence
 
 from tabulate import tabulate
 
-from . import steering
-from .bench_results import label_of, phase_rows
-from .flops import COUNTING
-from .load import LoadReading, describe, is_busy
-from .predictor import IMPLEMENTATION_NOTES, MethodInfo
-from .protocol import Protocol
-
-DASH = "–"
+from .. import steering
+from ..bench_results import label_of, phase_rows
+from ..flops import COUNTING
+from ..machine_load import LoadReading, describe, is_busy
+from ..predictor import IMPLEMENTATION_NOTES, MethodInfo
+from ..protocol import Protocol
+from .style import DASH, number
 
 NETWORK_BOUNDARY = (
     "Network alone: the calls a click makes into the networks, recorded from the predictor itself on a "
@@ -36,10 +35,6 @@ WHOLE_CLICK = (
     "receiving the clicks and returning the full-resolution probabilities (pre-processing, flip TTA, networks, "
     "post-processing, crops pasted back, resizing), on {images}, after one untimed image; first = click 1, "
     "later = clicks 2-{clicks}.")
-
-
-def num(value: float | None, digits: int = 2) -> str:
-    return DASH if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
 def latency(stats: dict) -> str:
@@ -72,7 +67,7 @@ def bench_statuses(results: Sequence[dict]) -> list[tuple[str, str]]:
 
 def load_line(results: Sequence[dict]) -> str:
     """The machine's load over every measurement, and each busy one named."""
-    from .load import combine
+    from ..machine_load import combine
 
     readings = {label_of(r): LoadReading.from_dict(r.get("load")) for r in results}
     busy = [name for name, reading in readings.items() if is_busy(reading)]
@@ -124,7 +119,7 @@ def click_latency_rows(results: Sequence[dict]) -> tuple[list[str], list[list[st
         ratio = later["median_ms"] / first["median_ms"] if first["n"] and later["n"] else float("nan")
         body.append([label_of(res), res["protocol"]["name"], images_text(res),
                      "surrogate masks" if steered else "own predictions", latency(first), latency(later),
-                     num(ratio, 3)])
+                     number(ratio, 3)])
     return headers, body
 
 
@@ -137,9 +132,9 @@ def network_rows(results: Sequence[dict]) -> tuple[list[str], list[list[str]]]:
             if row["input"] is None:
                 continue
             body.append([label_of(res), row["protocol"], row["phase"], row["parts"],
-                         f"{row['input'][0]}x{row['input'][1]}, {row['batch']}", num(row["params"] / 1e6, 3),
-                         num(row["gmacs"]), num(2 * row["gmacs"]), latency(row["network"]),
-                         num(row["gflops_per_s"], 1), num(100 * row["peak_share"], 1)])
+                         f"{row['input'][0]}x{row['input'][1]}, {row['batch']}", number(row["params"] / 1e6, 3),
+                         number(row["gmacs"]), number(2 * row["gmacs"]), latency(row["network"]),
+                         number(row["gflops_per_s"], 1), number(100 * row["peak_share"], 1)])
     return headers, body
 
 
@@ -185,7 +180,7 @@ def implementation_rows(results: Sequence[dict]) -> tuple[list[str], list[list[s
             for measure, key in (("whole click", "images"), ("network alone", "network")):
                 a, b = mine[key]["median_ms"], theirs[key]["median_ms"]
                 body.append([MethodInfo.from_dict(eng["info"]).label, eng["protocol"]["name"],
-                             f"{mine['phase']} click, {measure}", num(a, 1), num(b, 1), num(a / b, 3)])
+                             f"{mine['phase']} click, {measure}", number(a, 1), number(b, 1), number(a / b, 3)])
     return headers, body
 
 
@@ -213,8 +208,9 @@ def checks_markdown(results: Sequence[dict]) -> str:
     lines += [f"  - slower: {row[0]} [{row[1]}] {row[2]}: {row[3]} ms vs {row[4]} ms (x{row[5]})" for row in slower]
     lines.append(f"- Network phases at {100 * PEAK_SHARE_TARGET:g} % of the fp32 matrix-product peak or more: "
                  f"{len(phases) - len(low)} of {len(phases)}.")
-    lines += [f"  - below: {name} [{protocol}] {row['phase']} ({row['parts']}): {num(row['gflops_per_s'], 1)} GFLOP/s, "
-              f"{num(100 * row['peak_share'], 1)} %" for name, protocol, row in low]
+    lines += [f"  - below: {name} [{protocol}] {row['phase']} ({row['parts']}): "
+              f"{number(row['gflops_per_s'], 1)} GFLOP/s, {number(100 * row['peak_share'], 1)} %"
+              for name, protocol, row in low]
     notes = [machine_line(results), load_line(results)]
     return "\n".join(lines) + "\n\n" + "\n".join("> " + n for n in notes) + "\n"
 

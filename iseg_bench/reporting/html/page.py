@@ -18,11 +18,12 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from .. import plots, robustness_table, tables
-from ..environment import project_revision
-from ..records import DATA_ERROR, METHOD_ERROR
-from ..results_frame import noc_column
-from ..store import safe_name
+from ...environment import project_revision
+from ...records import DATA_ERROR, METHOD_ERROR
+from ...results_frame import noc_column
+from ...store import safe_name
+from .. import plots, robustness_tables, tables
+from ..style import number, svg_series
 from . import drawing, figures
 from .replay import RERUN, STORED, UNAVAILABLE, Replayer, SampleMasks, stored
 from .selection import chosen_clicks, disagreements, method_labels, noc_grid, shown_samples, worst
@@ -43,9 +44,8 @@ class HtmlOptions:
     thumb_side: int = 96  # longest side of a gallery thumbnail
 
 
-_ENV = Environment(loader=PackageLoader("iseg_bench.html", "templates"), autoescape=select_autoescape(["html"]),
+_ENV = Environment(loader=PackageLoader(__package__, "templates"), autoescape=select_autoescape(["html"]),
                    trim_blocks=True, lstrip_blocks=True)
-DASHES = ("", "7 3", "2 3", "9 3 2 3", "4 4", "1 2", "12 4")
 
 
 def _file_id(sample_id: str) -> str:
@@ -53,13 +53,9 @@ def _file_id(sample_id: str) -> str:
     return f"{safe_name(sample_id)[:60]}-{hashlib.sha1(sample_id.encode()).hexdigest()[:6]}"
 
 
-def _num(value: float, digits: int = 0) -> str:
-    return "–" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:.{digits}f}"
-
-
 def iou_svg(curves: list[tuple[str, list[float]]], max_clicks: int, threshold: float) -> Markup:
     """An inline SVG of IoU after each click, one polyline per method (dash patterns tell them apart),
-    with a dot per click (a sample that stopped after one click still shows)."""
+    with a dot per click (a sample that stopped after one click still shows), in the figures' colours."""
     w, h, left, bottom, top, right = 440, 210, 38, 28, 10, 10
     pw, ph = w - left - right, h - top - bottom
 
@@ -80,9 +76,9 @@ def iou_svg(curves: list[tuple[str, list[float]]], max_clicks: int, threshold: f
     for i, (label, ious) in enumerate(curves):
         coords = [xy(k, float(v)) for k, v in enumerate(ious, 1) if not np.isnan(v)]
         points = " ".join(f"{x},{y}" for x, y in coords)
-        parts += [f'<circle cx="{x}" cy="{y}" r="2.5" class="dot f{i % 8}"/>' for x, y in coords]
-        dash = DASHES[i % len(DASHES)]
-        parts.append(f'<polyline points="{points}" class="series s{i % 8}" stroke-dasharray="{dash}">'
+        colour, dash = svg_series(i)
+        parts += [f'<circle cx="{x}" cy="{y}" r="2.5" fill="{colour}"/>' for x, y in coords]
+        parts.append(f'<polyline points="{points}" class="series" stroke="{colour}" stroke-dasharray="{dash}">'
                      f"<title>{escape(label)}</title></polyline>")
     parts.append("</svg>")
     return Markup("".join(parts))
@@ -95,7 +91,7 @@ class _Writer:
         self.report, self.manifest, self.options = report, manifest, options
         self.out: Path = report.out_dir
         self.protocol = report.protocol
-        self.threshold = tables.table3_thresholds(self.protocol)[-1]
+        self.threshold = tables.noc_table_thresholds(self.protocol)[-1]
         self.column = noc_column(self.threshold)
         self.replayer = Replayer(options.weights, options.device)
         self.masks_count = {STORED: 0, RERUN: 0, UNAVAILABLE: 0}
@@ -117,7 +113,7 @@ class _Writer:
         for stale in ("assets", "samples"):
             shutil.rmtree(self.out / stale, ignore_errors=True)
         for name in ("report.css", "report.js"):
-            self._write(f"assets/{name}", (resources.files("iseg_bench.html") / "assets" / name).read_bytes())
+            self._write(f"assets/{name}", (resources.files(__package__) / "assets" / name).read_bytes())
         frame = self.report.samples
         context = {
             "title": f"iseg-bench report — protocol {self.protocol.name}",
@@ -125,9 +121,9 @@ class _Writer:
             "revision": project_revision(),
             "protocol": self.protocol, "protocol_items": sorted(self.protocol.to_dict().items()),
             "notes": tables.footer_lines(self.report.rows, self.protocol),
-            "table3": tables.table3_grid(self.report.rows, self.protocol),
+            "table3": tables.noc_table_grid(self.report.rows, self.protocol),
             "detail": tables.detail_records(self.report.rows, self.protocol),
-            "robustness": (robustness_table.robustness_records(frame, self.protocol)
+            "robustness": (robustness_tables.robustness_records(frame, self.protocol)
                            if self.protocol.seeded and frame.seed.nunique() > 1 else None),
             "figures": self._figures(frame),
             "methods": self._methods(), "datasets": self._datasets(), "runs": self._runs(),
@@ -171,8 +167,8 @@ class _Writer:
         return out
 
     def _methods(self) -> list[dict]:
-        from ..predictor import MethodInfo
-        from ..records import method_key
+        from ...predictor import MethodInfo
+        from ...records import method_key
 
         keys = dict.fromkeys(method_key(r.method, r.weights, r.implementation) for r in self.report.rows)
         out = []
@@ -223,7 +219,7 @@ class _Writer:
                                                                                       self.options.thumb_side)))
             values = [grid.at[sid, lb] for lb in labels]
             rows.append({"id": sid, "page": pages.get(sid, ""), "thumb": thumb,
-                         "values": [(float(v), _num(float(v))) for v in values],
+                         "values": [(float(v), number(float(v), 0)) for v in values],
                          "diff": diffs.get(sid, (0.0, "", ""))})
         shown_order = [sid for sid in order if sid in pages]
         for i, sid in enumerate(shown_order):
@@ -237,9 +233,10 @@ class _Writer:
             "views": len(pages), "views_rule": ("every sample" if n is None else
                                                f"the {n} worst samples of each method and the {n} where methods "
                                                "disagree most"),
-            "worst": {lb: [(sid, _num(float(grid.at[sid, lb])), pages.get(sid, "")) for sid in worst(grid, lb, n or 10)]
-                      for lb in labels},
-            "disagree": [(sid, _num(d), a, b, pages.get(sid, "")) for sid, d, a, b in disagreements(grid, n or 10)],
+            "worst": {lb: [(sid, number(float(grid.at[sid, lb]), 0), pages.get(sid, ""))
+                           for sid in worst(grid, lb, n or 10)] for lb in labels},
+            "disagree": [(sid, number(d, 0), a, b, pages.get(sid, ""))
+                         for sid, d, a, b in disagreements(grid, n or 10)],
         }
 
     # -- one sample -----------------------------------------------------------------------
@@ -275,8 +272,8 @@ class _Writer:
             ious = masks.ious or row["ious"]
             curves.append((lb, list(ious)))
             methods.append({"label": lb, "status": row["status"], "error": row["error"],
-                            "noc": _num(row[self.column]), "clicks_run": row["clicks_run"],
-                            "iou_last": _num(row["iou_last"], 3), "how": masks.how, "note": masks.note,
+                            "noc": number(row[self.column], 0), "clicks_run": row["clicks_run"],
+                            "iou_last": number(row["iou_last"], 3), "how": masks.how, "note": masks.note,
                             "panels": panels})
         html = _ENV.get_template("sample.html").render(
             root=depth, dataset=ds_name, sample_id=sid, problem=problem, protocol=self.protocol,
@@ -284,7 +281,8 @@ class _Writer:
             threshold=self.threshold, gt_view=Path(gt_view).name if gt_view else "", folder=Path(base).name,
             shape=(sample.gt.shape if sample is not None else None), methods=methods,
             curve=iou_svg(curves, self.protocol.max_clicks, self.threshold), labels=[m["label"] for m in methods],
-            dashes=DASHES, previous=Path(pages[neighbours[0]]).name if neighbours[0] else "",
+            series=[svg_series(i) for i in range(len(methods))],
+            previous=Path(pages[neighbours[0]]).name if neighbours[0] else "",
             next=Path(pages[neighbours[1]]).name if neighbours[1] else "")
         self._write(page, html)
 

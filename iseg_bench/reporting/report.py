@@ -7,68 +7,16 @@ from any mix of runs, without running a model.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
-from . import plots, robustness_table, tables
-from .predictor import MethodInfo
-from .protocol import Protocol
-from .records import method_key
-from .results_frame import noc_column, records_frame
-from .store import ResultStore, StoreError
-from .summary import COUNTING_RULES, ResultRow, summarize
-
-
-@dataclass
-class Report:
-    protocol: Protocol
-    rows: list[ResultRow]
-    out_dir: Path
-    samples: pd.DataFrame = field(default_factory=pd.DataFrame)  # per-sample rows (``load_results``)
-    files: list[Path] = field(default_factory=list)
-
-    @property
-    def markdown(self) -> str:
-        return tables.table3_markdown(self.rows, self.protocol)
-
-
-def _order(rows: list[ResultRow], manifest: dict) -> list[ResultRow]:
-    """Methods and datasets in the order the runs named them (latest run last)."""
-    methods, datasets = [], []
-    for run in manifest.get("runs", []):
-        methods += run.get("methods", [])
-        datasets += run.get("datasets", [])
-    m_rank = {m.lower(): i for i, m in reversed(list(enumerate(methods)))}
-    d_rank = {d: i for i, d in reversed(list(enumerate(datasets)))}
-    return sorted(rows, key=lambda r: (m_rank.get(r.method.lower(), len(m_rank)), r.method,
-                                       d_rank.get(r.dataset, len(d_rank)), r.dataset))
-
-
-def build_reports(results_dir: str | Path) -> list[Report]:
-    """Summaries of every protocol found in ``results_dir`` (StoreError if there is nothing)."""
-    store = ResultStore(results_dir)
-    manifest = store.read_manifest()
-    records = store.load()
-    if not records:
-        raise StoreError(f"no result records in {store.records_dir}")
-    methods = {k: MethodInfo.from_dict(d) for k, d in manifest.get("methods", {}).items()}
-    hashes = list(dict.fromkeys(r.protocol for r in records))
-    missing = [h for h in hashes if h not in manifest.get("protocols", {})]
-    if missing:
-        raise StoreError(f"{store.manifest_path} does not describe protocol(s) {missing} used by stored records")
-    frame = records_frame(records, store)
-    reports = []
-    for h in hashes:
-        protocol = Protocol.from_dict(manifest["protocols"][h])
-        rows = _order(summarize(records, protocol, methods), manifest)
-        sub = "report" if len(hashes) == 1 else f"report/{protocol.name}-{h}"
-        own = [c for c in frame.columns if not c.startswith("noc_")] + [noc_column(t) for t in protocol.iou_thresholds]
-        samples = frame.loc[frame.protocol == h, own]
-        reports.append(Report(protocol, rows, Path(results_dir) / sub, samples))
-    return reports
+from ..folder_summary import Report, build_reports
+from ..records import method_key
+from ..store import ResultStore, StoreError
+from ..summary import COUNTING_RULES
+from . import plots, robustness_tables, tables
 
 
 def write_report(report: Report, manifest: dict) -> list[Path]:
@@ -76,8 +24,8 @@ def write_report(report: Report, manifest: dict) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     rows, protocol = report.rows, report.protocol
     texts = {
-        "table3.md": tables.table3_markdown(rows, protocol),
-        "table3.tex": tables.table3_latex(rows, protocol),
+        "table3.md": tables.noc_table_markdown(rows, protocol),
+        "table3.tex": tables.noc_table_latex(rows, protocol),
         "results.md": tables.detail_markdown(rows, protocol),
         "results.tex": tables.detail_latex(rows, protocol),
         "results_reference_format.txt": tables.reference_text(rows, protocol),
@@ -109,11 +57,11 @@ def write_report(report: Report, manifest: dict) -> list[Path]:
     files += plots.plot_miou_curves(rows, protocol, out)
     files.append(plots.plot_noc_bars(rows, protocol, out))
     if protocol.seeded and report.samples.seed.nunique() > 1:  # robustness over click seeds
-        for name, render_table in (("robustness.md", robustness_table.robustness_markdown),
-                                   ("robustness.tex", robustness_table.robustness_latex)):
+        for name, render_table in (("robustness.md", robustness_tables.robustness_markdown),
+                                   ("robustness.tex", robustness_tables.robustness_latex)):
             (out / name).write_text(render_table(report.samples, protocol))
             files.append(out / name)
-        robustness_table.per_sample_spread(report.samples, protocol).to_csv(out / "robustness_per_sample.csv",
+        robustness_tables.per_sample_spread(report.samples, protocol).to_csv(out / "robustness_per_sample.csv",
                                                                             index=False)
         files.append(out / "robustness_per_sample.csv")
     report.files = files
@@ -146,15 +94,15 @@ def render(results_dir: str | Path, html=None) -> list[Report]:
 def _write_strategies(root: Path, reports: list[Report]) -> None:
     """``strategies[-N].{md,tex,png}`` in ``root`` for every group of protocols that differ only in the
     click strategy (NoC under each strategy side by side)."""
-    families = robustness_table.strategy_families([r.protocol for r in reports])
+    families = robustness_tables.strategy_families([r.protocol for r in reports])
     if not families:
         return
     frame = pd.concat([r.samples for r in reports], ignore_index=True)
     for i, family in enumerate(families):
         stem = "strategies" if len(families) == 1 else f"strategies-{i + 1}"
         try:
-            (root / f"{stem}.md").write_text(robustness_table.strategies_markdown(frame, family))
-            (root / f"{stem}.tex").write_text(robustness_table.strategies_latex(frame, family))
-            robustness_table.plot_strategies(frame, family, root / f"{stem}.png")
+            (root / f"{stem}.md").write_text(robustness_tables.strategies_markdown(frame, family))
+            (root / f"{stem}.tex").write_text(robustness_tables.strategies_latex(frame, family))
+            robustness_tables.plot_strategies(frame, family, root / f"{stem}.png")
         except OSError as exc:
             raise StoreError(f"cannot write the report into {root}: {exc}") from None

@@ -13,20 +13,13 @@ from datetime import timedelta
 import pandas as pd
 from tabulate import tabulate
 
-from .load import LoadReading, is_busy
-from .protocol import Protocol
-from .summary import COUNTING_RULES, ResultRow, thr_key
-
-DASH = "–"
-
-
-def _fmt(value: float | int | None, digits: int = 2) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return DASH
-    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+from ..machine_load import LoadReading, is_busy
+from ..protocol import Protocol
+from ..summary import COUNTING_RULES, ResultRow, thr_key
+from .style import DASH, number
 
 
-def table3_thresholds(protocol: Protocol) -> list[float]:
+def noc_table_thresholds(protocol: Protocol) -> list[float]:
     """The two thresholds of the paper's Table 3 (0.85, 0.90) when measured, else the lowest two."""
     wanted = [t for t in (0.85, 0.90) if t in protocol.iou_thresholds]
     return wanted if len(wanted) == 2 else list(protocol.iou_thresholds[:2])
@@ -36,9 +29,9 @@ def _ordered(items: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def table3_grid(rows: Sequence[ResultRow], protocol: Protocol) -> tuple[list[str], list[str], list[list[str]]]:
+def noc_table_grid(rows: Sequence[ResultRow], protocol: Protocol) -> tuple[list[str], list[str], list[list[str]]]:
     """(dataset names, sub-column names, body rows) of the Table 3 layout."""
-    thresholds = table3_thresholds(protocol)
+    thresholds = noc_table_thresholds(protocol)
     datasets = _ordered([r.dataset for r in rows])
     labels = _ordered([r.label for r in rows])
     sub = [f"NoC@{thr_key(t)}" for t in thresholds] + [f"NoF@{thr_key(thresholds[-1])}"]
@@ -51,21 +44,21 @@ def table3_grid(rows: Sequence[ResultRow], protocol: Protocol) -> tuple[list[str
             if r is None:
                 line += [DASH] * len(sub)
                 continue
-            line += [_fmt(r.noc[thr_key(t)]) for t in thresholds] + [_fmt(r.nof[thr_key(thresholds[-1])])]
+            line += [number(r.noc[thr_key(t)]) for t in thresholds] + [number(r.nof[thr_key(thresholds[-1])])]
         body.append(line)
     return datasets, sub, body
 
 
-def table3_markdown(rows: Sequence[ResultRow], protocol: Protocol) -> str:
-    datasets, sub, body = table3_grid(rows, protocol)
+def noc_table_markdown(rows: Sequence[ResultRow], protocol: Protocol) -> str:
+    datasets, sub, body = noc_table_grid(rows, protocol)
     headers = ["Method"] + [f"{ds} {s}" for ds in datasets for s in sub]
     table = tabulate(body, headers=headers, tablefmt="pipe", disable_numparse=True,
                      colalign=("left",) + ("right",) * (len(headers) - 1))
     return table + "\n\n" + _footer(rows, protocol, markdown=True)
 
 
-def table3_latex(rows: Sequence[ResultRow], protocol: Protocol) -> str:
-    datasets, sub, body = table3_grid(rows, protocol)
+def noc_table_latex(rows: Sequence[ResultRow], protocol: Protocol) -> str:
+    datasets, sub, body = noc_table_grid(rows, protocol)
     n = len(sub)
     lines = [r"\begin{tabular}{l" + ("|" + "c" * n) * len(datasets) + "}", r"\toprule",
              " & ".join(["Method"] + [rf"\multicolumn{{{n}}}{{c}}{{{_tex(ds)}}}" for ds in datasets]) + r" \\",
@@ -103,11 +96,11 @@ def detail_records(rows: Sequence[ResultRow], protocol: Protocol) -> tuple[list[
     body = []
     for r in rows:
         body.append([r.label, r.dataset, str(r.samples)]
-                    + [_fmt(r.noc[thr_key(t)]) for t in thresholds]
-                    + [_fmt(r.nof[thr_key(t)]) for t in thresholds]
-                    + [_fmt(100 * r.miou[int(k) - 1], 1) for k in ks]
-                    + [_fmt(1000 * r.spc_s, 1), _fmt(1000 * r.first_click_s, 1), _fmt(1000 * r.later_click_s, 1)]
-                    + [_fmt(r.time_s[thr_key(t)], 1) for t in thresholds]
+                    + [number(r.noc[thr_key(t)]) for t in thresholds]
+                    + [number(r.nof[thr_key(t)]) for t in thresholds]
+                    + [number(100 * r.miou[int(k) - 1], 1) for k in ks]
+                    + [number(1000 * r.spc_s, 1), number(1000 * r.first_click_s, 1), number(1000 * r.later_click_s, 1)]
+                    + [number(r.time_s[thr_key(t)], 1) for t in thresholds]
                     + [f"{r.data_errors}/{r.method_errors}"])
     return headers, body
 

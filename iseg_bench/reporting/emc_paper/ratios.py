@@ -7,15 +7,15 @@ from collections.abc import Sequence
 from tabulate import tabulate
 
 from iseg_bench.bench_results import label_of
-from iseg_bench.efficiency_tables import (
+from iseg_bench.reporting.efficiency_tables import (
     bench_statuses,
     control_line,
     implementation_line,
     load_line,
     machine_line,
-    num,
     weights_line,
 )
+from iseg_bench.reporting.style import number
 
 from . import mapping, published
 from .common import phase, setting
@@ -50,9 +50,9 @@ def ratios_markdown(results: Sequence[dict]) -> str:
     headers = ["Setting", "Implementation", "EMC-Click later click", "Reference later click", "Whole click ms",
                "Reference whole click ms", "Whole-click ratio", "Network ms", "Reference network ms",
                "Network ratio"]
-    body = [[r["setting"], r["implementation"], r["method"], r["reference"], num(r["whole_ms"], 1),
-             num(r["reference_whole_ms"], 1), num(r["whole_ratio"], 3), num(r["network_ms"], 1),
-             num(r["reference_network_ms"], 1), num(r["network_ratio"], 3)] for r in ratio_rows(results)]
+    body = [[r["setting"], r["implementation"], r["method"], r["reference"], number(r["whole_ms"], 1),
+             number(r["reference_whole_ms"], 1), number(r["whole_ratio"], 3), number(r["network_ms"], 1),
+             number(r["reference_network_ms"], 1), number(r["network_ratio"], 3)] for r in ratio_rows(results)]
     notes = ["Medians from one interleaved benchmark run (one fresh process per job, rounds alternating). 'published': "
              "each method under its own family's preset (flip TTA for RITM and EMC-Click, none for FocalClick); "
              "'neutral': one setting for all (no flip, each method's own input size).",

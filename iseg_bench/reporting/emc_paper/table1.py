@@ -8,19 +8,18 @@ from collections.abc import Sequence
 from tabulate import tabulate
 
 from iseg_bench.bench_results import label_of
-from iseg_bench.efficiency_tables import (
-    DASH,
+from iseg_bench.flops import COUNTING
+from iseg_bench.reporting.efficiency_tables import (
     bench_statuses,
     control_line,
     implementation_line,
     load_line,
     machine_line,
-    num,
     protocol_lines,
     weights_line,
 )
-from iseg_bench.flops import COUNTING
-from iseg_bench.tables import latex_table
+from iseg_bench.reporting.style import DASH, number
+from iseg_bench.reporting.tables import latex_table
 
 from . import mapping, published
 from .common import index_results, phase, setting
@@ -51,7 +50,7 @@ def paper_table1_rows(results: Sequence[dict]) -> list[list[str]]:
     body = []
     for paper in published.TABLE1:
         paper_cells = [f"{paper.input_size}", f"{paper.params_m:g}", f"{paper.gmacs:g}", f"{paper.ms:g}",
-                       num(paper.ms / ref_paper, 3)]
+                       number(paper.ms / ref_paper, 3)]
         ours = mapping.measured(1, paper.row)
         matches = [(index[(v, impl)], p) for v, p in ours for (m, impl) in index if m == v]
         if not ours or not matches:
@@ -96,9 +95,9 @@ def _ours(paper_row: str, res: dict, click: str, paper_cells: list[str], ref_row
                          _difference("gmacs", row["gmacs"], gmacs, paper_row, res, shape),
                          _difference("ratio", net_ratio, ratio, paper_row, res, shape)) if f]
     return [paper_row, f"{label_of(res)}, {click} click", f"{shape} / {paper_cells[0]}",
-            f"{params:.3f} / {paper_cells[1]}", num((row["params"] + row["bn_statistics"]) / 1e6, 3),
-            f"{num(row['gmacs'])} / {paper_cells[2]}", num(whole, 1), num(network, 1), paper_cells[3],
-            num(whole_ratio, 3), num(net_ratio, 3), paper_cells[4], "; ".join(flags) or "none"]
+            f"{params:.3f} / {paper_cells[1]}", number((row["params"] + row["bn_statistics"]) / 1e6, 3),
+            f"{number(row['gmacs'])} / {paper_cells[2]}", number(whole, 1), number(network, 1), paper_cells[3],
+            number(whole_ratio, 3), number(net_ratio, 3), paper_cells[4], "; ".join(flags) or "none"]
 
 
 def _table1_notes(results: Sequence[dict]) -> list[str]:

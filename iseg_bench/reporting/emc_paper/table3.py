@@ -6,9 +6,10 @@ from collections.abc import Sequence
 
 from tabulate import tabulate
 
-from iseg_bench.efficiency_tables import DASH, num, weights_line
+from iseg_bench.reporting.efficiency_tables import weights_line
+from iseg_bench.reporting.style import DASH, number
+from iseg_bench.reporting.tables import latex_table
 from iseg_bench.summary import ResultRow
-from iseg_bench.tables import latex_table
 
 from . import mapping, published
 
@@ -34,11 +35,11 @@ def paper_table3_rows(results_rows: Sequence[ResultRow]) -> tuple[list[str], lis
         for column in published.TABLE3_COLUMNS:
             dataset, threshold = column.split("@")
             r = results.get(dataset)
-            cells.append(num(r.noc.get(threshold)) if r else DASH)
+            cells.append(number(r.noc.get(threshold)) if r else DASH)
         return cells
 
     for paper in published.TABLE3:
-        values = [num(v) for v in paper.values]
+        values = [number(v) for v in paper.values]
         methods = [v for v, _ in mapping.measured(3, paper.row, paper.train)]
         if not methods:
             body.append([paper.row, paper.train, paper.note or published.NOT_IMPLEMENTED]

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from iseg_bench.cli import main
-from iseg_bench.load import LoadMonitor, LoadReading, combine, describe, is_busy
+from iseg_bench.machine_load import LoadMonitor, LoadReading, combine, describe, is_busy
 from iseg_bench.store import ResultStore
 
 SPIN = [sys.executable, "-c", "import time\nend = time.time() + 60\nwhile time.time() < end: pass"]

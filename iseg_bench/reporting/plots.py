@@ -12,9 +12,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .protocol import Protocol  # noqa: E402
-from .summary import ResultRow, thr_key  # noqa: E402
-from .tables import table3_thresholds  # noqa: E402
+from ..protocol import Protocol  # noqa: E402
+from ..store import safe_name  # noqa: E402
+from ..summary import ResultRow, thr_key  # noqa: E402
+from .style import series_styles  # noqa: E402
+from .tables import noc_table_thresholds  # noqa: E402
 
 # Matplotlib 3.10 names a horizontal box plot ``orientation``; ``vert`` before it (deprecated after)
 HORIZONTAL = ({"orientation": "horizontal"} if tuple(int(p) for p in matplotlib.__version__.split(".")[:2]) >= (3, 10)
@@ -61,7 +63,7 @@ def plot_miou_curves(rows: Sequence[ResultRow], protocol: Protocol, out_dir: Pat
         note = ("samples stopped at the highest threshold keep their last IoU for later clicks"
                 if carried else "")
         fig.tight_layout(rect=(0, _caption(fig, protocol, note), 1, 1))
-        path = out_dir / f"miou_{_file_safe(ds)}.png"
+        path = out_dir / f"miou_{safe_name(ds)}.png"
         fig.savefig(path, dpi=110)
         plt.close(fig)
         paths.append(path)
@@ -70,7 +72,7 @@ def plot_miou_curves(rows: Sequence[ResultRow], protocol: Protocol, out_dir: Pat
 
 def plot_noc_bars(rows: Sequence[ResultRow], protocol: Protocol, out_dir: Path) -> Path:
     """Grouped bars of NoC per dataset and method, one panel per Table-3 threshold."""
-    thresholds = table3_thresholds(protocol)
+    thresholds = noc_table_thresholds(protocol)
     datasets = _ordered([r.dataset for r in rows])
     labels = _ordered([r.label for r in rows])
     by_key = {(r.label, r.dataset): r for r in rows}
@@ -97,21 +99,10 @@ def plot_noc_bars(rows: Sequence[ResultRow], protocol: Protocol, out_dir: Path) 
     return path
 
 
-def _file_safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-
-
-def _styles(n: int):
-    """Distinct (colour, marker, line style) triples for up to 20+ series."""
-    colours = plt.get_cmap("tab20")(range(20))  # the map's 20 colours (integers index a listed map)
-    markers = "osD^vP*Xh<>"
-    return [(colours[i % 20], markers[i % len(markers)], "-" if i < 10 else "--") for i in range(n)]
-
-
 def plot_latency_per_click(results: Sequence[dict], path: Path) -> Path:
     """Median whole-click time per click index (log scale): one panel per implementation, one line
     per method, under each method's published protocol when such results exist (else all)."""
-    from .bench_results import click_curve, label_of
+    from ..bench_results import click_curve, label_of
     from .efficiency_tables import control_line, implementation_line, machine_line, protocol_lines
 
     published = [r for r in results if r["protocol"]["name"] in (r["info"]["family"], "neutral")
@@ -124,7 +115,7 @@ def plot_latency_per_click(results: Sequence[dict], path: Path) -> Path:
             panels.setdefault(impl, []).append(res)
     fig, axes = plt.subplots(1, len(panels), figsize=(8 * len(panels), 6.5), sharey=True, squeeze=False)
     for ax, (impl, rows) in zip(axes[0], sorted(panels.items())):
-        for res, (colour, marker, style) in zip(rows, _styles(len(rows))):
+        for res, (colour, marker, style) in zip(rows, series_styles(len(rows))):
             curve = click_curve(res)
             if curve:
                 ax.plot(range(1, len(curve) + 1), curve, color=colour, marker=marker, linestyle=style, markersize=4,
@@ -164,7 +155,7 @@ def plot_accuracy_time(rows: Sequence[ResultRow], protocol: Protocol, dataset: s
     rows without times (``has_time``) are left out: draw it only when some row has them."""
     key = thr_key(threshold)
     fig, ax = plt.subplots(figsize=(11, 6))
-    for r, (colour, marker, _) in zip(rows, _styles(len(rows))):
+    for r, (colour, marker, _) in zip(rows, series_styles(len(rows))):
         if has_time(r, threshold):
             hollow = r.status == "UNTRAINED"
             ax.scatter(r.time_s[key] / r.samples, r.noc[key], s=55, marker=marker, label=r.label,

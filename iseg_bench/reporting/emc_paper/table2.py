@@ -6,9 +6,10 @@ from collections.abc import Sequence
 
 from tabulate import tabulate
 
-from iseg_bench.efficiency_tables import DASH, num, weights_line
+from iseg_bench.reporting.efficiency_tables import weights_line
+from iseg_bench.reporting.style import DASH, number
+from iseg_bench.reporting.tables import latex_table
 from iseg_bench.summary import ResultRow
-from iseg_bench.tables import latex_table
 
 from . import mapping, published
 
@@ -31,11 +32,11 @@ def paper_table2_rows(results: Sequence[ResultRow]) -> list[list[str]]:
             if not runs:
                 body.append([name, f"{method}: not run", DASH, DASH, DASH, DASH, DASH, paper])
             for r in runs:
-                body.append([name, r.label, str(r.samples), num(r.noc.get("90")), num(r.time_s.get("90"), 1),
-                             num(r.noc.get("95")), num(r.time_s.get("95"), 1), paper])
+                body.append([name, r.label, str(r.samples), number(r.noc.get("90")), number(r.time_s.get("90"), 1),
+                             number(r.noc.get("95")), number(r.time_s.get("95"), 1), paper])
     for r in (r for extra in by_method.values() for r in extra):
-        body.append([mapping.NOT_IN_PAPER, r.label, str(r.samples), num(r.noc.get("90")),
-                     num(r.time_s.get("90"), 1), num(r.noc.get("95")), num(r.time_s.get("95"), 1), DASH])
+        body.append([mapping.NOT_IN_PAPER, r.label, str(r.samples), number(r.noc.get("90")),
+                     number(r.time_s.get("90"), 1), number(r.noc.get("95")), number(r.time_s.get("95"), 1), DASH])
     return body
 
 
