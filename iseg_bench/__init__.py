@@ -1,11 +1,13 @@
 """iseg-bench: a neutral benchmark harness for click-based interactive image segmentation.
 
-The pieces, each in its own module: ``protocol`` (every knob), ``clicker`` (the robot user),
-``metrics`` (pure functions of IoU traces), ``predictor`` (the adapter contract), ``evaluation``
-(the per-sample loop), ``store`` and ``records`` (resumable results), ``summary``, ``tables``,
-``plots`` and ``report`` (rendering), ``html`` (the browsable report), ``runner`` and ``cli``;
-``load_results`` reads a results folder into a pandas DataFrame. Methods live in
-``iseg_bench.adapters``, datasets in ``iseg_bench.datasets``.
+The pieces, each in its own module: ``protocol`` (every knob), ``clicker`` (the robot user) and
+``click_strategies`` (every user by name), ``metrics`` (pure functions of masks and IoU traces) and
+``metric_catalog`` (every reported metric declared once), ``predictor`` (the adapter contract),
+``evaluation`` (the per-sample loop), ``store`` and ``records`` (resumable results), ``summary`` and
+``folder_summary``, ``execution`` (where samples run), ``reporting`` (tables, plots, the report, the
+browsable HTML report, the EMC-Click paper's tables), ``runner`` and ``cli``; ``load_results`` reads a
+results folder into a pandas DataFrame. Methods live in ``iseg_bench.adapters``, datasets in
+``iseg_bench.datasets``.
 """
 
 from .clicker import Click, RobotClicker

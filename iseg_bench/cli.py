@@ -599,7 +599,7 @@ def regress(baseline: Path, tolerance: str | None, update: bool, methods: str | 
         traced = f"the clicks and IoUs of {outcome.traced} samples" if outcome.traced else ""
         what = " and ".join(x for x in (f"{outcome.compared} method/dataset results" if outcome.compared else "",
                                          traced) if x)
-        click.echo(f"no change beyond tolerance (noc ±{tol.noc:g}, nof ±{tol.nof}, miou ±{tol.miou:g}) in "
+        click.echo(f"no change beyond tolerance ({tol}) in "
                    f"{what} against {baseline}")
 
 

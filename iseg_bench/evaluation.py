@@ -15,6 +15,7 @@ import numpy as np
 
 from . import metrics
 from .click_strategies import make_clicker
+from .metric_catalog import MASK_SCORES
 from .predictor import Predictor
 from .protocol import Protocol
 from .records import FIRST, LATER, METHOD_ERROR, OK
@@ -37,6 +38,7 @@ class SampleOutcome:
     phases: list[str] = field(default_factory=list)
     setup_s: float = 0.0
     masks: list[np.ndarray] = field(default_factory=list)  # the mask after each click, when asked for
+    per_click: dict[str, list[float]] = field(default_factory=dict)  # the declared mask scores, by key
 
 
 def check_probabilities(probs: object, shape: tuple[int, int]) -> np.ndarray:
@@ -74,6 +76,8 @@ def evaluate_sample(predictor: Predictor, image: np.ndarray, gt: np.ndarray, pro
     pred = np.zeros(shape, dtype=bool)
     prev: np.ndarray | None = None
     stop = protocol.stop_threshold
+    scorers = {m.sample_key: m.scorer(gt) for m in MASK_SCORES if m.scorer is not None}
+    out.per_click = {key: [] for key in scorers}
     k = -1
     try:
         t0 = time.perf_counter()
@@ -96,6 +100,8 @@ def evaluate_sample(predictor: Predictor, image: np.ndarray, gt: np.ndarray, pro
             iou = metrics.iou_from_counts(clicker.object_pixels, errors.missed, errors.extra)
             out.clicks.append([click.y, click.x, int(click.is_positive)])
             out.ious.append(float(np.float32(iou)))
+            for key, score in scorers.items():
+                out.per_click[key].append(float(np.float32(score(pred))))
             out.latency_s.append(elapsed + (out.setup_s if k == 0 else 0.0))
             out.phases.append(FIRST if k == 0 else LATER)
             if keep_masks:

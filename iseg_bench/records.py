@@ -88,6 +88,9 @@ class SampleRecord:
     key: str = ""
     seed: int = 0  # the click seed of a seeded strategy (0 for the robot); in the key when non-zero
     format: int = 0  # 0: as this version writes it (3 with a seed, else 2)
+    # other scores of each click's mask than IoU, by key (metric_catalog.MASK_SCORES: Boundary IoU);
+    # float32 values like ``ious``; empty in records written before they were measured
+    per_click: dict[str, list[float]] = field(default_factory=dict)
     # The masks after each click (``masks.encode``) on their way from a worker to the store, which
     # writes them to their own file (``run --save-masks``); never part of the record's line.
     masks: bytes | None = field(default=None, repr=False, compare=False)
@@ -107,7 +110,8 @@ class SampleRecord:
             raise ValueError(f"record key {self.key} does not match its content (expected {expected})")
         self.key = expected
         n = len(self.ious)
-        if not (len(self.latency_s) == len(self.phases) == n and len(self.clicks) in (0, n)):
+        if not (len(self.latency_s) == len(self.phases) == n and len(self.clicks) in (0, n)
+                and all(len(values) == n for values in self.per_click.values())):
             raise ValueError(f"record {self.key}: per-click lists have different lengths")
 
     def to_json(self) -> str:

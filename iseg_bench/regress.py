@@ -1,4 +1,5 @@
-"""The regression gate: NoC, NoF and mIoU@k against a committed baseline.
+"""The regression gate: every gated metric (``metric_catalog.GATED``: NoC, NoF, mIoU@k, mBIoU@k) against a
+committed baseline.
 
 A baseline file records what was run (methods with their weights identity, datasets with their
 fingerprints, the protocol, the sample limit), where (the environment) and the numbers. The robot
@@ -31,6 +32,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .device import device_type
+from .metric_catalog import BY_KEY, GATED, THRESHOLD
 from .protocol import Protocol
 from .records import DATA_ERROR, OK, SampleRecord
 from .summary import ResultRow
@@ -49,30 +51,39 @@ class IncomparableError(BaselineError):
     """The current run is another experiment than the baseline's (protocol, data, weights, device)."""
 
 
-@dataclass(frozen=True)
 class Tolerance:
-    """Largest allowed absolute change: NoC in clicks, NoF in samples, mIoU as a fraction."""
+    """Largest allowed absolute change of each gated metric (``metric_catalog.GATED``), in its unit:
+    NoC in clicks, NoF in samples, mIoU and mBIoU as fractions; by default the declared tolerance (0)."""
 
-    noc: float = 0.0
-    nof: int = 0
-    miou: float = 0.0
+    def __init__(self, **allowed: float) -> None:
+        unknown = sorted(set(allowed) - {m.key for m in GATED})
+        if unknown:
+            raise ValueError(f"no tolerance for {', '.join(unknown)}; gated metrics: {', '.join(m.key for m in GATED)}")
+        self.allowed = {m.key: (int if m.integer else float)(allowed.get(m.key, m.tolerance or 0)) for m in GATED}
 
     @property
     def zero(self) -> bool:
-        return self.noc == 0 and self.nof == 0 and self.miou == 0
+        return not any(self.allowed.values())
+
+    def __str__(self) -> str:
+        return ", ".join(f"{key} ±{value:g}" for key, value in self.allowed.items())
 
     @classmethod
     def parse(cls, text: str | None) -> Tolerance:
         if not text:
             return cls()
+        example = ",".join(f"{m.key}={1 if m.integer else 0.005:g}" for m in GATED)
         values: dict[str, float] = {}
         for part in text.split(","):
             key, _, value = part.partition("=")
             key = key.strip()
-            if key not in ("noc", "nof", "miou") or not value:
-                raise ValueError(f"tolerance must look like noc=0.05,nof=1,miou=0.005, got {text!r}")
-            values[key] = int(value) if key == "nof" else float(value)
-        return cls(noc=values.get("noc", 0.0), nof=int(values.get("nof", 0)), miou=values.get("miou", 0.0))
+            if key not in BY_KEY or BY_KEY[key] not in GATED or not value:
+                raise ValueError(f"tolerance must look like {example}, got {text!r}")
+            values[key] = int(value) if BY_KEY[key].integer else float(value)
+        return cls(**values)
+
+
+NO_TOLERANCE = Tolerance()  # every gated metric at its declared tolerance (0: any change fails)
 
 
 @dataclass(frozen=True)
@@ -93,13 +104,30 @@ class Change:
         return UNITS[self.metric.split("@")[0]]
 
 
-UNITS = {"samples": "samples", "NoC": "clicks", "NoF": "samples", "mIoU": "IoU (0-1)"}
+UNITS = {"samples": "samples", "seeds": "seeds", **{m.label: m.unit for m in GATED}}
 
 
 def row_metrics(row: ResultRow) -> dict:
+    """What a baseline keeps of a result row: its counts and every gated metric."""
     seeds = {"seeds": row.seeds} if row.seeds > 1 else {}  # a robot baseline keeps its old layout
-    return {"samples": row.samples, **seeds, "noc": row.noc, "nof": row.nof, "miou": row.miou,
+    return {"samples": row.samples, **seeds, **{m.key: row.value(m) for m in GATED},
             "data_errors": row.data_errors, "method_errors": row.method_errors}
+
+
+def _checks(old: dict, new: dict, tol: Tolerance) -> list[tuple[str, float, float, float]]:
+    """(name, baseline, now, allowed) of every gated metric the baseline holds (an older baseline
+    lacks the metrics declared after it was made, which are then not compared)."""
+    checks = []
+    for m in GATED:
+        if m.key not in old:
+            continue
+        allowed, now = tol.allowed[m.key], new[m.key]
+        if m.shape == THRESHOLD:
+            checks += [(f"{m.label}@{k}", v, now.get(k, math.nan), allowed) for k, v in old[m.key].items()]
+        else:  # CLICK
+            checks += [(f"{m.label}@{k + 1}", v, now[k] if k < len(now) else math.nan, allowed)
+                       for k, v in enumerate(old[m.key])]
+    return checks
 
 
 def sample_label(record: SampleRecord, seeds: int) -> str:
@@ -167,7 +195,7 @@ def read_baseline(path: Path) -> dict:
 
 def refuse_if_incomparable(baseline: dict, protocol_hash: str, fingerprints: dict[str, str],
                            weights: dict[str, str], devices: dict[str, str] | None = None,
-                           tolerance: Tolerance = Tolerance()) -> None:
+                           tolerance: Tolerance = NO_TOLERANCE) -> None:
     """IncomparableError explaining why the current run is a different experiment, if it is one.
     ``devices`` (method -> device type) may differ from the baseline's only under a tolerance."""
     reasons = []
@@ -204,10 +232,7 @@ def compare(baseline: dict, rows: list[ResultRow], tol: Tolerance) -> tuple[list
             checks: list[tuple[str, float, float, float]] = [("samples", old["samples"], new["samples"], 0)]
             if "seeds" in old:
                 checks.append(("seeds", old["seeds"], new.get("seeds", 1), 0))
-            checks += [(f"NoC@{k}", v, new["noc"].get(k, math.nan), tol.noc) for k, v in old["noc"].items()]
-            checks += [(f"NoF@{k}", v, new["nof"].get(k, math.nan), tol.nof) for k, v in old["nof"].items()]
-            checks += [(f"mIoU@{k + 1}", v, new["miou"][k] if k < len(new["miou"]) else math.nan, tol.miou)
-                       for k, v in enumerate(old["miou"])]
+            checks += _checks(old, new, tol)
             for metric, a, b, allowed in checks:
                 if math.isnan(b) or abs(b - a) > allowed + 1e-12:
                     changes.append(Change(method, dataset, metric, a, b, allowed))
@@ -304,7 +329,7 @@ class RegressionPlan:
     (``calibrated``), which a baseline keeps and re-creates itself."""
 
     baseline: Path
-    tolerance: Tolerance = Tolerance()
+    tolerance: Tolerance = NO_TOLERANCE
     update: bool = False
     methods: tuple[str, ...] = ()
     datasets: tuple[str, ...] = ()

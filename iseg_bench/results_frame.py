@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .metric_catalog import MASK_SCORES
 from .predictor import MethodInfo
 from .protocol import Protocol
 from .records import FIRST, LATER, SampleRecord, method_key
@@ -39,6 +40,7 @@ COLUMNS = {
     "width": "image width (pixels)",
     "clicks_run": "clicks evaluated before the sample stopped",
     "ious": "IoU after each click (list of floats in [0, 1])",
+    **{m.sample_key: f"{m.unit} after each click (list; empty when the record predates it)" for m in MASK_SCORES},
     "clicks": "robot clicks as [y, x, positive] (list; empty for an imported IoU log)",
     "latency_s": "model time of each click in seconds (list; NaN when not timed)",
     "iou_first": "IoU after click 1",
@@ -70,7 +72,9 @@ def _row(record: SampleRecord, protocol: Protocol, info: MethodInfo | None, stor
         "seed": record.seed, "protocol": record.protocol, "protocol_name": protocol.name,
         "max_clicks": protocol.max_clicks,
         "status": record.status, "error": record.error, "height": record.height, "width": record.width,
-        "clicks_run": len(record.ious), "ious": list(record.ious), "clicks": [list(c) for c in record.clicks],
+        "clicks_run": len(record.ious), "ious": list(record.ious),
+        **{m.sample_key: list(record.per_click.get(m.sample_key, [])) for m in MASK_SCORES},
+        "clicks": [list(c) for c in record.clicks],
         "latency_s": list(record.latency_s),
         "iou_first": record.ious[0] if record.ious else np.nan,
         "iou_last": record.ious[-1] if record.ious else np.nan,

@@ -22,6 +22,7 @@ import numpy as np
 
 from . import metrics
 from .machine_load import LoadReading, combine
+from .metric_catalog import MASK_SCORES, Metric
 from .predictor import MethodInfo
 from .protocol import Protocol
 from .records import FIRST, LATER, METHOD_ERROR, OK, SampleRecord, method_key
@@ -65,9 +66,16 @@ class ResultRow:
     load: dict = field(default_factory=dict)  # machine load while the timed samples ran (machine_load.LoadReading)
     device: str = "cpu"  # where the method computed ("cuda:0, cuda:1" when a pool spread it over GPUs)
     seeds: int = 1  # click seeds the samples ran under (a seeded clicker)
+    # the per-click mask scores (metric_catalog.MASK_SCORES) by key, averaged as mIoU; NaN where some
+    # sample was stored without them (an older record, an imported IoU log)
+    curves: dict[str, list[float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def value(self, metric: Metric):
+        """The row's value of a declared metric: a dict by threshold key, a list by click, or a number."""
+        return self.curves.get(metric.key, []) if metric.scorer is not None else getattr(self, metric.key)
 
 
 def thr_key(t: float) -> str:
@@ -86,6 +94,15 @@ def scored_trace(ious: list[float], status: str, max_clicks: int) -> np.ndarray:
 def effective_trace(record: SampleRecord, max_clicks: int) -> np.ndarray:
     """``scored_trace`` of a record."""
     return scored_trace(record.ious, record.status, max_clicks)
+
+
+def score_curve(records: list[SampleRecord], metric: Metric, max_clicks: int) -> list[float]:
+    """A mask score's mean after each click (as mIoU: a method error scores 0, a stopped sample keeps
+    its last value); NaN at every click when some sample lacks the score."""
+    if any(metric.sample_key not in record.per_click for record in records):
+        return [float("nan")] * max_clicks
+    traces = [scored_trace(r.per_click[metric.sample_key], r.status, max_clicks) for r in records]
+    return metrics.miou_curve(traces, max_clicks).tolist()
 
 
 def sample_noc(record: SampleRecord, protocol: Protocol) -> dict[float, int]:
@@ -140,6 +157,7 @@ def summarize_group(records: list[SampleRecord], protocol: Protocol, info: Metho
         load=combine(LoadReading.from_dict(r.load) for r in timing).to_dict(),
         device=", ".join(sorted({r.device for r in records})),
         seeds=seeds,
+        curves={m.key: score_curve(evaluated, m, mc) for m in MASK_SCORES},
     )
 
 

@@ -51,6 +51,22 @@ def test_a_moved_number_fails_with_a_diff_table(baseline):
     assert invoke("regress", "--baseline", str(baseline), "--tolerance", "noc=0.25,miou=0.002").exit_code == 0
 
 
+def test_a_declared_mask_score_is_gated_and_an_older_baseline_without_it_still_compares(baseline):
+    doc = json.loads(baseline.read_text())
+    assert len(doc["results"]["watershed"]["Synthetic"]["mbiou"]) == 20  # written from the declaration
+    doc["results"]["watershed"]["Synthetic"]["mbiou"][2] += 0.01
+    baseline.write_text(json.dumps(doc))
+    r = invoke("regress", "--baseline", str(baseline))
+    assert r.exit_code == 1 and "mBIoU@3" in r.output and "Boundary IoU (0-1)" in r.output
+    assert invoke("regress", "--baseline", str(baseline), "--tolerance", "mbiou=0.02").exit_code == 0
+    for per_dataset in doc["results"].values():
+        for result in per_dataset.values():
+            del result["mbiou"]  # a baseline made before Boundary IoU was declared
+    baseline.write_text(json.dumps(doc))
+    r = invoke("regress", "--baseline", str(baseline))
+    assert r.exit_code == 0 and "mbiou ±0" in r.output, r.output
+
+
 @pytest.mark.parametrize("field, value, message", [
     ("protocol_hash", "000000000000", "protocol"),
     ("fingerprint", "ffffffffffffffff", "another copy"),

@@ -117,6 +117,7 @@ class Workbench:
             record.masks = encode_masks(out.masks)
         record.status, record.error, record.device = out.status, out.error, self.devices[task.method]
         record.clicks, record.ious, record.phases = out.clicks, out.ious, out.phases
+        record.per_click = out.per_click
         if timed:
             record.latency_s, record.setup_s, record.load = out.latency_s, out.setup_s, monitor.reading.to_dict()
         else:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..folder_summary import Report, build_reports
+from ..metric_catalog import units
 from ..records import method_key
 from ..store import ResultStore, StoreError
 from ..summary import COUNTING_RULES
@@ -43,9 +44,7 @@ def write_report(report: Report, manifest: dict) -> list[Path]:
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "protocol": {**protocol.to_dict(), "hash": protocol.hash, "summary": protocol.summary()},
         "counting_rules": COUNTING_RULES,
-        "units": {"noc": "clicks", "nof": "samples", "miou": "fraction in [0, 1], k = 1..max_clicks",
-                  "spc_s": "seconds of model time per click", "time_s": "seconds of model time, summed "
-                  "over samples until each threshold", "first_click_s / later_click_s": "median seconds"},
+        "units": units(),
         "results": [r.to_dict() for r in rows],
         "methods": {key: manifest.get("methods", {}).get(key)
                     for key in dict.fromkeys(method_key(r.method, r.weights, r.implementation) for r in rows)},

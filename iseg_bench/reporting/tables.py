@@ -14,6 +14,7 @@ import pandas as pd
 from tabulate import tabulate
 
 from ..machine_load import LoadReading, is_busy
+from ..metric_catalog import CATALOG, CLICK, SCALAR, THRESHOLD, Metric, of_shape
 from ..protocol import Protocol
 from ..summary import COUNTING_RULES, ResultRow, thr_key
 from .style import DASH, number
@@ -86,22 +87,37 @@ def latex_table(headers: Sequence[str], body: Sequence[Sequence[str]], notes: Se
             + "\n% " + "\n% ".join(notes) + "\n")
 
 
+def _shown(metric: Metric, value) -> str:
+    """A value as the tables show it: scaled to the shown unit, ``metric.digits`` decimals."""
+    return number(value if metric.scale == 1 else metric.scale * value, metric.digits)
+
+
+def _table_cells(metric: Metric, row: ResultRow, thresholds: Sequence[float], ks: Sequence[str]) -> list[str]:
+    value = row.value(metric)
+    if metric.shape == THRESHOLD:
+        return [_shown(metric, value[thr_key(t)]) for t in thresholds]
+    if metric.shape == CLICK:
+        return [_shown(metric, value[int(k) - 1] if len(value) >= int(k) else None) for k in ks]
+    return [_shown(metric, value)]
+
+
 def detail_records(rows: Sequence[ResultRow], protocol: Protocol) -> tuple[list[str], list[list[str]]]:
+    """Every declared metric shown in tables (``metric_catalog.CATALOG``): per threshold, at clicks 1,
+    5, 10 and the last, or once."""
     thresholds = protocol.iou_thresholds
+    keys = [thr_key(t) for t in thresholds]
     ks = _ordered([str(k) for k in (1, 5, 10, protocol.max_clicks) if k <= protocol.max_clicks])
-    headers = (["Method", "Dataset", "Samples"] + [f"NoC@{thr_key(t)}" for t in thresholds]
-               + [f"NoF@{thr_key(t)}" for t in thresholds] + [f"mIoU@{k} (%)" for k in ks]
-               + ["SPC (ms)", "1st click (ms, median)", "later clicks (ms, median)"]
-               + [f"Time@{thr_key(t)} (s)" for t in thresholds] + ["Errors (data/method)"])
+    shown = [m for m in CATALOG if m.in_table]
+    headers = ["Method", "Dataset", "Samples"]
+    for m in shown:
+        headers += m.headers(keys if m.shape == THRESHOLD else ks)
+    headers.append("Errors (data/method)")
     body = []
     for r in rows:
-        body.append([r.label, r.dataset, str(r.samples)]
-                    + [number(r.noc[thr_key(t)]) for t in thresholds]
-                    + [number(r.nof[thr_key(t)]) for t in thresholds]
-                    + [number(100 * r.miou[int(k) - 1], 1) for k in ks]
-                    + [number(1000 * r.spc_s, 1), number(1000 * r.first_click_s, 1), number(1000 * r.later_click_s, 1)]
-                    + [number(r.time_s[thr_key(t)], 1) for t in thresholds]
-                    + [f"{r.data_errors}/{r.method_errors}"])
+        cells = [r.label, r.dataset, str(r.samples)]
+        for m in shown:
+            cells += _table_cells(m, r, thresholds, ks)
+        body.append(cells + [f"{r.data_errors}/{r.method_errors}"])
     return headers, body
 
 
@@ -118,7 +134,7 @@ def detail_latex(rows: Sequence[ResultRow], protocol: Protocol) -> str:
 
 
 def results_frame(rows: Sequence[ResultRow], protocol: Protocol) -> pd.DataFrame:
-    """Every metric as one flat, unit-named column per row (the CSV export)."""
+    """Every declared metric as one flat, unit-named column per row (the CSV export)."""
     records = []
     for r in rows:
         rec: dict[str, object] = {
@@ -129,13 +145,10 @@ def results_frame(rows: Sequence[ResultRow], protocol: Protocol) -> pd.DataFrame
                "early_stopped_samples": r.carried_forward}
         for t in protocol.iou_thresholds:
             k = thr_key(t)
-            rec[f"noc_{k}_clicks"] = r.noc[k]
-            rec[f"nof_{k}_samples"] = r.nof[k]
-            rec[f"noc_{k}_std_clicks"] = r.noc_std[k]
-            rec[f"time_{k}_s"] = r.time_s[k]
-        for click, v in enumerate(r.miou, 1):
-            rec[f"miou_{click}"] = v
-        rec.update(spc_s=r.spc_s, first_click_median_s=r.first_click_s, later_click_median_s=r.later_click_s)
+            rec.update((m.column.format(t=k), r.value(m)[k]) for m in of_shape(THRESHOLD))
+        for m in of_shape(CLICK):
+            rec.update((m.column.format(k=click), v) for click, v in enumerate(r.value(m), 1))
+        rec.update((m.column, r.value(m)) for m in of_shape(SCALAR))
         records.append(rec)
     return pd.DataFrame.from_records(records)
 
