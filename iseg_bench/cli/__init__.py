@@ -21,11 +21,11 @@ from typing import Any
 
 import click
 
-from . import presets  # every preset, the method families' included
-from .execution import EXECUTORS
-from .predictor import IMPLEMENTATIONS
-from .protocol import UNTRAINED_CONTROLS, ProtocolError, resolve_protocol
-from .registry import UnknownNameError
+from .. import presets  # every preset, the method families' included
+from ..execution import EXECUTORS
+from ..predictor import IMPLEMENTATIONS
+from ..protocol import UNTRAINED_CONTROLS, ProtocolError, resolve_protocol
+from ..registry import UnknownNameError
 
 EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_FAILED_SAMPLES, EXIT_STORE, EXIT_INCOMPARABLE = 0, 1, 2, 3, 4, 5
 EXIT_BUSY = 6  # another process holds the results folder's writer lock
@@ -87,8 +87,8 @@ def _usage_errors():
     """Unknown names, unusable datasets and absent devices become usage errors naming the option."""
     import contextlib
 
-    from .datasets import DatasetError
-    from .device import DeviceError
+    from ..datasets import DatasetError
+    from ..device import DeviceError
 
     @contextlib.contextmanager
     def translate():
@@ -204,8 +204,8 @@ def _execute(plan, progress: bool):
     """Run a plan, showing its progress; usage errors name the option. An interrupted run (Ctrl-C)
     ends with one line saying how many samples it stored and that running the command again resumes
     it, and exits with EXIT_INTERRUPTED."""
-    from .runner import RunInterrupted, no_progress
-    from .runner import run as run_plan
+    from ..runner import RunInterrupted, no_progress
+    from ..runner import run as run_plan
 
     shown = _show_progress(progress, plan.executor + ("" if plan.workers == 1 else f", {plan.workers} workers"))
     try:
@@ -233,8 +233,8 @@ def _quiet_interrupts() -> None:
 def _check_weights(weights: Path | None, methods: tuple[str, ...]) -> None:
     """``--weights FILE`` names one checkpoint, so it can only serve one deep method; ``calibrated``
     (generated weights) serves any number."""
-    from .adapters import weight_users
-    from .adapters.calibration import requested_seed
+    from ..adapters import weight_users
+    from ..adapters.calibration import requested_seed
 
     if weights is None or requested_seed(weights) is not None:
         return
@@ -271,7 +271,7 @@ class _Commands(click.Group):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):
-        from .store import StoreBusy, StoreError
+        from ..store import StoreBusy, StoreError
 
         try:
             return super().invoke(ctx)
@@ -360,7 +360,7 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
         views: str, clicker: str | None, click_seeds: int, click_spread: float | None,
         click_exponent: float | None, wait: bool) -> None:
     """Evaluate methods on datasets; records go to OUT/records, the report to OUT/report."""
-    from .runner import RunPlan
+    from ..runner import RunPlan
 
     protocol = _protocol(protocol_spec)
     if untrained_control is not None:
@@ -372,7 +372,7 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
         raise click.BadParameter("the inline executor runs one sample at a time; use --executor process or ray",
                                  param_hint="--workers")
     if executor == "inline" and timeout is not None:
-        from .execution.local import check_serial_timeout
+        from ..execution.local import check_serial_timeout
 
         try:
             check_serial_timeout()
@@ -398,7 +398,7 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
     if len(outcome.errors) > 20:
         click.echo(f"  ... and {len(outcome.errors) - 20} more (see the records)", err=True)
     if outcome.load.wall_s > 0:
-        from .load import describe
+        from ..load import describe
 
         click.echo(f"{describe(outcome.load)}.\nLatencies from `run` (model time during the accuracy run) are for "
                    "orientation; `iseg-bench bench` is the careful timing phase (one fresh process per method, "
@@ -426,7 +426,7 @@ def _html_options(html: bool, views: str, weights: Path | None, data_root: Path 
     """The HTML report's options, or None without --html."""
     if not html:
         return None
-    from .html import HtmlOptions
+    from ..html import HtmlOptions
 
     if views.strip().lower() == "all":
         count = None
@@ -438,7 +438,7 @@ def _html_options(html: bool, views: str, weights: Path | None, data_root: Path 
 
 
 def _render(results_dir: Path, html=None) -> None:
-    from .report import render
+    from ..report import render
 
     reports = render(results_dir, html)
     for rep in reports:
@@ -504,7 +504,7 @@ def bench(methods: str, protocol_spec: str, implementations: str, untrained_cont
     """The careful timing phase: whole-click latency on images (first and later clicks, per click
     index), and each click phase's network work alone (params, fvcore FLOPs, latency, GFLOP/s), one
     fresh process per method, implementation and protocol; stored in OUT/bench."""
-    from .bench import BenchPlan, BenchPlanError, run_bench_plan
+    from ..bench import BenchPlan, BenchPlanError, run_bench_plan
 
     _check_weights(weights, _split(methods))
     plan = BenchPlan(_split(methods), _split(protocol_spec), _split(implementations), untrained_control,
@@ -552,7 +552,7 @@ def regress(baseline: Path, tolerance: str | None, update: bool, methods: str | 
             data_root: Path | None, workers: int, device: str, click_seeds: int) -> None:
     """Re-run a baseline's methods, datasets and protocol and fail on any change beyond tolerance, naming
     each changed sample and the first click that moved."""
-    from .regress import (
+    from ..regress import (
         BaselineError,
         IncomparableError,
         RegressionPlan,
@@ -611,7 +611,7 @@ def regress(baseline: Path, tolerance: str | None, update: bool, methods: str | 
 def paper_tables(results_dir: Path, out: Path | None, dataset: str | None) -> None:
     """Render the analogues of the paper's Tables 1-3 and the efficiency plots from stored results
     (what cannot be rendered, and why, is said on stderr)."""
-    from .paper import render_paper_tables
+    from ..paper import render_paper_tables
 
     written = render_paper_tables(results_dir, out or results_dir / "paper", dataset,
                                   echo=lambda m: click.echo(m, err=True))
@@ -636,7 +636,7 @@ def compare(results_dir: Path, method_a: str, method_b: str, protocol_ref: str |
             resamples: int, seed: int, out: Path | None) -> None:
     """Compare METHOD_B with METHOD_A sample by sample: NoC with bootstrap intervals, the paired
     difference, and a sign test (is the difference more than the noise of a small benchmark?)."""
-    from . import compare as cmp
+    from .. import compare as cmp
 
     fmt = out.suffix.lstrip(".").lower() if out else "md"
     if fmt not in ("md", "tex", "csv"):
@@ -671,9 +671,9 @@ def import_ious(log: Path, method: str, dataset_spec: str, data_root: Path | Non
                 world_size: int, out: Path, wait: bool) -> None:
     """Import an official evaluation script's per-sample IoU log (--save-ious / --iou-analysis pickle)
     into a results folder, beside runs made here (report, compare and regress then use it)."""
-    from .adapters import METHODS
-    from .datasets import DatasetError, open_dataset
-    from .iou_logs import IouLogError, import_log
+    from ..adapters import METHODS
+    from ..datasets import DatasetError, open_dataset
+    from ..iou_logs import IouLogError, import_log
 
     if method in METHODS:
         raise click.BadParameter(f"{method!r} is a registered method; name the imported run apart from runs made "
@@ -698,7 +698,7 @@ def list_methods() -> None:
     """List the registered methods."""
     from tabulate import tabulate
 
-    from .adapters import METHODS
+    from ..adapters import METHODS
 
     rows = [[e.name, ", ".join(METHODS.aliases_of(e.name)), e.summary, e.origin] for e in METHODS.entries()]
     click.echo(tabulate(rows, headers=["method", "alias", "description", "from"], tablefmt="simple"))
@@ -710,7 +710,7 @@ def list_clickers() -> None:
     """List the click strategies (the simulated users) and the protocol fields each reads."""
     from tabulate import tabulate
 
-    from .click_strategies import CLICKERS, STRATEGY_PARAMETERS, is_seeded
+    from ..click_strategies import CLICKERS, STRATEGY_PARAMETERS, is_seeded
 
     rows = [[e.name, "yes" if is_seeded(e.name) else "no",
              ", ".join(STRATEGY_PARAMETERS.get(e.name, ())) or "–", e.summary] for e in CLICKERS.entries()]
@@ -727,8 +727,8 @@ def list_weights(weights: Path | None) -> None:
     reads and fits its variant, and is the official file (its SHA-256 equals the published one)."""
     from tabulate import tabulate
 
-    from .adapters import FAMILIES, VARIANTS
-    from .adapters.weights import WEIGHTS_ENV, find_weights, inspect_checkpoint, weights_dirs
+    from ..adapters import FAMILIES, VARIANTS
+    from ..adapters.weights import WEIGHTS_ENV, find_weights, inspect_checkpoint, weights_dirs
 
     rows = []
     for name, v in VARIANTS.items():
@@ -759,8 +759,8 @@ def list_weights(weights: Path | None) -> None:
 @click.option("--sha256", default=None, help="Expected SHA-256 of the archive (refused if it differs).")
 def download(name: str, dest: Path, archive: Path | None, sha256: str | None) -> None:
     """Fetch a dataset archive (only when asked), verify it and unpack it safely into --to."""
-    from .datasets import DatasetError, open_dataset
-    from .datasets.download import download as fetch_and_unpack
+    from ..datasets import DatasetError, open_dataset
+    from ..datasets.download import download as fetch_and_unpack
 
     try:
         entries, digest = fetch_and_unpack(name, dest, archive, sha256)
@@ -781,8 +781,8 @@ def list_datasets(data_root: Path | None) -> None:
     """List the known datasets and whether they are found under the data root."""
     from tabulate import tabulate
 
-    from .datasets import DATASETS
-    from .datasets import resolve_data_root as resolve_root
+    from ..datasets import DATASETS
+    from ..datasets import resolve_data_root as resolve_root
 
     root = resolve_root(data_root)
     rows = []
@@ -801,6 +801,3 @@ def list_datasets(data_root: Path | None) -> None:
     if root is None:
         click.echo("\nSet --data-root or ISEG_BENCH_DATA to the folder that holds GrabCut/, Berkeley/, ...")
 
-
-if __name__ == "__main__":
-    main()
