@@ -57,9 +57,11 @@ def bench(methods: str, protocol_spec: str, implementations: str, untrained_cont
     from ..bench import BenchPlan, BenchPlanError, run_bench_plan
 
     _check_weights(weights, _split(methods))
-    plan = BenchPlan(_split(methods), _split(protocol_spec), _split(implementations), untrained_control,
-                     _size(size, "--size"), _size(frame, "--frame") if frame else None, rules, input_size, threads,
-                     _split(datasets), data_root, limit, clicks, warmup, repeats, rounds, out, weights, device)
+    plan = BenchPlan(methods=_split(methods), protocols=_split(protocol_spec), implementations=_split(implementations),
+                     untrained_control=untrained_control, size=_size(size, "--size"),
+                     frame=_size(frame, "--frame") if frame else None, rules=rules, input_size=input_size,
+                     threads=threads, datasets=_split(datasets), data_root=data_root, limit=limit, clicks=clicks,
+                     warmup=warmup, repeats=repeats, rounds=rounds, out=out, weights=weights, device=device)
     try:
         results, failures, table = run_bench_plan(plan, echo=lambda m: click.echo(m, err=True))
     except BenchPlanError as exc:

@@ -110,9 +110,11 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
         raise click.BadParameter("--html writes a report; it cannot go with --no-report", param_hint="--html")
     html_options = _html_options(html, views, weights, data_root, device)  # a bad --views fails before the run
     try:
-        plan = RunPlan(_split(methods), _split(datasets), protocol, out, data_root, limit, weights, executor, workers,
-                       timeout, ray_address, ray_cpus, ray_gpus, threads, implementation, device, save_masks,
-                       click_seeds, wait)
+        plan = RunPlan(methods=_split(methods), datasets=_split(datasets), protocol=protocol, out=out,
+                       data_root=data_root, limit=limit, weights=weights, executor=executor, workers=workers,
+                       timeout=timeout, ray_address=ray_address, ray_cpus=ray_cpus, ray_gpus=ray_gpus, threads=threads,
+                       implementation=implementation, device=device, save_masks=save_masks, click_seeds=click_seeds,
+                       wait=wait)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--click-seeds") from None
     click.echo(protocol.summary(), err=True)
