@@ -89,7 +89,7 @@ def _spawn(spec: BenchSpec) -> dict:
         return json.loads(out_file.read_text())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BenchPlan:
     """What ``iseg-bench bench`` measures: methods under protocols (presets, .json files, or
     ``published``: each method's family preset) and implementations, on a synthetic frame of

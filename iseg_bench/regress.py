@@ -319,7 +319,7 @@ def changes_table(changes: list[Change]) -> str:
 
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RegressionPlan:
     """A regression check: the baseline file, the tolerance, where to run. Without ``update``,
     ``methods``, ``datasets`` and ``limit`` (the first N samples of each dataset, compared by their
@@ -432,8 +432,8 @@ def run_regression(plan: RegressionPlan) -> RegressionOutcome:
         raise BaselineError(f"{plan.baseline} does not exist; create it with --update --methods ... --datasets ...")
     with tempfile.TemporaryDirectory() as tmp:
         out = plan.results or Path(tmp) / "results"
-        outcome = run(RunPlan(methods, datasets, protocol, out, plan.data_root, limit,
-                              weights=Path(weights) if weights else None,
+        outcome = run(RunPlan(methods=methods, datasets=datasets, protocol=protocol, out=out, data_root=plan.data_root,
+                              limit=limit, weights=Path(weights) if weights else None,
                               executor="process" if plan.workers > 1 else "inline", workers=plan.workers,
                               threads=THREADS, device=plan.device, click_seeds=seeds))
         rows = [r for rep in build_reports(out) if rep.protocol.hash == protocol.hash for r in rep.rows

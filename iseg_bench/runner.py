@@ -35,7 +35,7 @@ from .records import DATA_ERROR, METHOD_ERROR, SampleRecord
 from .store import ResultStore
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunPlan:
     """What to run. ``limit`` keeps the first N samples of each dataset."""
 

@@ -166,8 +166,8 @@ def test_a_family_registered_at_run_time_reaches_pool_workers(monkeypatch, tmp_p
     monkeypatch.syspath_prepend(str(PLUGIN))  # the network and predictor modules; not installed
     register_family(tiny_family())
     try:
-        outcome = run(RunPlan(("tinytest",), ("Synthetic",), Protocol(max_clicks=3), tmp_path, limit=2,
-                              executor="process", workers=2))
+        outcome = run(RunPlan(methods=("tinytest",), datasets=("Synthetic",), protocol=Protocol(max_clicks=3),
+                              out=tmp_path, limit=2, executor="process", workers=2))
     finally:
         unregister_family("tinytest")
     assert outcome.counts["ok"] == 2 and not outcome.not_loaded and not outcome.errors

@@ -1,0 +1,5 @@
+"""``python -m iseg_bench.cli``: the command line, as the ``iseg-bench`` script runs it."""
+
+from . import main
+
+main()
