@@ -345,11 +345,11 @@ def test_progress_lines_when_stderr_is_not_a_terminal(tmp_path):
 
 
 def test_progress_log_writes_a_line_per_interval_and_at_the_end():
-    from iseg_bench.cli import _ProgressLog
+    from iseg_bench.cli import ProgressLog
     from iseg_bench.records import SampleRecord
 
     now, lines = [0.0], []
-    log = _ProgressLog("inline", 10.0, clock=lambda: now[0], write=lines.append)
+    log = ProgressLog("inline", 10.0, clock=lambda: now[0], write=lines.append)
     log({("a", "D"): 2, ("b", "D"): 2}, None)
     assert lines == ["progress: 4 samples to evaluate (inline)"]
     for t, method in ((4.0, "a"), (12.0, "a"), (15.0, "b"), (40.0, "b")):
@@ -371,10 +371,10 @@ def test_progress_is_a_bar_on_a_terminal_and_lines_in_a_log(monkeypatch):
             return self.tty
 
     monkeypatch.setattr(sys, "stderr", Stream(True))
-    assert isinstance(cli._show_progress(True, "inline"), cli._ProgressBar)
-    assert cli._show_progress(False, "inline") is None
+    assert isinstance(cli.show_progress(True, "inline"), cli.ProgressBar)
+    assert cli.show_progress(False, "inline") is None
     monkeypatch.setattr(sys, "stderr", Stream(False))
-    log = cli._show_progress(True, "inline")
-    assert isinstance(log, cli._ProgressLog) and log.interval == cli.PROGRESS_INTERVAL_S
+    log = cli.show_progress(True, "inline")
+    assert isinstance(log, cli.ProgressLog) and log.interval == cli.PROGRESS_INTERVAL_S
     monkeypatch.setenv(cli.PROGRESS_INTERVAL_ENV, "2.5")
-    assert cli._show_progress(True, "inline").interval == 2.5
+    assert cli.show_progress(True, "inline").interval == 2.5

@@ -32,13 +32,13 @@ from .exit_codes import (
     EXIT_REGRESSION,
     EXIT_STORE,
     EXIT_USAGE,
-    _quiet_interrupts,
+    quiet_interrupts,
 )
-from .progress import PROGRESS_INTERVAL_ENV, PROGRESS_INTERVAL_S, _ProgressBar, _ProgressLog, _show_progress
+from .progress import PROGRESS_INTERVAL_ENV, PROGRESS_INTERVAL_S, ProgressBar, ProgressLog, show_progress
 
 __all__ = ["EXIT_BUSY", "EXIT_FAILED_SAMPLES", "EXIT_INCOMPARABLE", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_REGRESSION",
-           "EXIT_STORE", "EXIT_USAGE", "PROGRESS_INTERVAL_ENV", "PROGRESS_INTERVAL_S", "_ProgressBar", "_ProgressLog",
-           "_show_progress", "main"]
+           "EXIT_STORE", "EXIT_USAGE", "PROGRESS_INTERVAL_ENV", "PROGRESS_INTERVAL_S", "ProgressBar", "ProgressLog",
+           "show_progress", "main"]
 
 
 class _Commands(click.Group):
@@ -68,7 +68,7 @@ class _Commands(click.Group):
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_STORE)
         except KeyboardInterrupt:  # a run reports what it kept itself (run._execute)
-            _quiet_interrupts()
+            quiet_interrupts()
             click.echo("interrupted", err=True)
             sys.exit(EXIT_INTERRUPTED)
 

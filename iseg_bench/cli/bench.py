@@ -9,7 +9,7 @@ import click
 
 from ..protocol import UNTRAINED_CONTROLS
 from .exit_codes import EXIT_FAILED_SAMPLES, EXIT_OK
-from .options import _check_weights, _split, data_root_option, device_option, weights_option
+from .options import check_weights, data_root_option, device_option, split_names, weights_option
 
 
 @click.command()
@@ -56,11 +56,12 @@ def bench(methods: str, protocol_spec: str, implementations: str, untrained_cont
     fresh process per method, implementation and protocol; stored in OUT/bench."""
     from ..bench import BenchPlan, BenchPlanError, run_bench_plan
 
-    _check_weights(weights, _split(methods))
-    plan = BenchPlan(methods=_split(methods), protocols=_split(protocol_spec), implementations=_split(implementations),
-                     untrained_control=untrained_control, size=_size(size, "--size"),
-                     frame=_size(frame, "--frame") if frame else None, rules=rules, input_size=input_size,
-                     threads=threads, datasets=_split(datasets), data_root=data_root, limit=limit, clicks=clicks,
+    check_weights(weights, split_names(methods))
+    plan = BenchPlan(methods=split_names(methods), protocols=split_names(protocol_spec),
+                     implementations=split_names(implementations),
+                     untrained_control=untrained_control, size=frame_size(size, "--size"),
+                     frame=frame_size(frame, "--frame") if frame else None, rules=rules, input_size=input_size,
+                     threads=threads, datasets=split_names(datasets), data_root=data_root, limit=limit, clicks=clicks,
                      warmup=warmup, repeats=repeats, rounds=rounds, out=out, weights=weights, device=device)
     try:
         results, failures, table = run_bench_plan(plan, echo=lambda m: click.echo(m, err=True))
@@ -74,7 +75,7 @@ def bench(methods: str, protocol_spec: str, implementations: str, untrained_cont
     sys.exit(EXIT_FAILED_SAMPLES if failures else EXIT_OK)
 
 
-def _size(value: str, param: str) -> tuple[int, int]:
+def frame_size(value: str, param: str) -> tuple[int, int]:
     """``N`` or ``HxW`` as (H, W)."""
     try:
         parts = [int(v) for v in value.lower().split("x")]

@@ -14,7 +14,7 @@ EXIT_CODES_HELP = ("Exit codes: 0 success; 1 regress found a change beyond toler
                    "for it); 130 interrupted (Ctrl-C; re-running a run resumes it).")
 
 
-def _quiet_interrupts() -> None:
+def quiet_interrupts() -> None:
     """Ignore further Ctrl-C while the command reports an interruption and exits."""
     import signal
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from .. import presets  # every preset, the method families' included
-from .options import _protocol, data_root_option, out_option, wait_option
-from .reports import _render
+from .options import data_root_option, out_option, protocol_from_option, wait_option
+from .reports import render_and_print
 
 
 @click.command("import-ious")
@@ -35,7 +35,7 @@ def import_ious(log: Path, method: str, dataset_spec: str, data_root: Path | Non
     if method in METHODS:
         raise click.BadParameter(f"{method!r} is a registered method; name the imported run apart from runs made "
                                  f"here, e.g. {method}-official", param_hint="--method")
-    protocol = _protocol(protocol_spec)
+    protocol = protocol_from_option(protocol_spec)
     try:
         dataset = open_dataset(dataset_spec, data_root)
     except DatasetError as exc:
@@ -47,4 +47,4 @@ def import_ious(log: Path, method: str, dataset_spec: str, data_root: Path | Non
         raise click.BadParameter(str(exc), param_hint="LOG") from None
     click.echo(f"{added} samples of {method} on {dataset.name} imported into {out} ({present} already there) "
                f"under {protocol.summary()}; clicks and times are not in the log")
-    _render(out)
+    render_and_print(out)

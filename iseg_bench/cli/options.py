@@ -48,14 +48,14 @@ wait_option = click.option(
          f"[default: stop with exit code {EXIT_BUSY}].")
 
 
-def _protocol(spec: str):
+def protocol_from_option(spec: str):
     try:
         return resolve_protocol(spec)
     except ProtocolError as exc:
         raise click.BadParameter(str(exc), param_hint="--protocol") from None
 
 
-def _with_clicker(protocol, clicker: str | None, spread: float | None, exponent: float | None):
+def with_clicker(protocol, clicker: str | None, spread: float | None, exponent: float | None):
     """The protocol with the click strategy and parameters the options give (usage error if they do not fit)."""
     try:
         return protocol.with_clicker(clicker, spread, exponent)
@@ -63,7 +63,7 @@ def _with_clicker(protocol, clicker: str | None, spread: float | None, exponent:
         raise click.BadParameter(str(exc), param_hint="--clicker") from None
 
 
-def _usage_errors():
+def usage_errors():
     """Unknown names, unusable datasets and absent devices become usage errors naming the option."""
     import contextlib
 
@@ -83,7 +83,7 @@ def _usage_errors():
     return translate()
 
 
-def _check_weights(weights: Path | None, methods: tuple[str, ...]) -> None:
+def check_weights(weights: Path | None, methods: tuple[str, ...]) -> None:
     """``--weights FILE`` names one checkpoint, so it can only serve one deep method; ``calibrated``
     (generated weights) serves any number."""
     from ..adapters import weight_users
@@ -104,14 +104,14 @@ def _check_weights(weights: Path | None, methods: tuple[str, ...]) -> None:
             param_hint="--weights")
 
 
-def _split(value: str) -> tuple[str, ...]:
+def split_names(value: str) -> tuple[str, ...]:
     items = tuple(v.strip() for v in value.split(",") if v.strip())
     if not items:
         raise click.BadParameter("give at least one name")
     return items
 
 
-def _html_options(html: bool, views: str, weights: Path | None, data_root: Path | None, device: str):
+def html_report_options(html: bool, views: str, weights: Path | None, data_root: Path | None, device: str):
     """The HTML report's options, or None without --html."""
     if not html:
         return None

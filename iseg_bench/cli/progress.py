@@ -15,7 +15,7 @@ PROGRESS_INTERVAL_S = 10.0  # seconds between progress lines when stderr is not 
 PROGRESS_INTERVAL_ENV = "ISEG_BENCH_PROGRESS_INTERVAL"  # overrides PROGRESS_INTERVAL_S (seconds)
 
 
-def _progress_interval() -> float:
+def progress_interval() -> float:
     """Seconds between progress lines: PROGRESS_INTERVAL_ENV when it holds a number, else the constant."""
     try:
         return max(0.0, float(os.environ[PROGRESS_INTERVAL_ENV]))
@@ -23,7 +23,7 @@ def _progress_interval() -> float:
         return PROGRESS_INTERVAL_S
 
 
-class _ProgressBar:
+class ProgressBar:
     """A ``runner.Progress`` drawing a bar on stderr (opened when the run says how many samples)."""
 
     def __init__(self, label: str) -> None:
@@ -44,7 +44,7 @@ class _ProgressBar:
             self.bar.__exit__(None, None, None)
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     if seconds < 10:
         return f"{seconds:.1f} s"
     if seconds < 90:
@@ -54,7 +54,7 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-class _ProgressLog:
+class ProgressLog:
     """A ``runner.Progress`` for a stderr that is not a terminal (CI logs, ``2> log``), where a bar
     shows nothing: a line when the run starts, then one every ``interval`` seconds (checked as
     samples finish) and one when the last sample is stored, with the rate, the time left and each
@@ -87,9 +87,9 @@ class _ProgressLog:
         elapsed = now - self.started
         rate = done / elapsed if elapsed > 0 else float("inf")
         if done >= total:
-            when = f"done in {_duration(elapsed)}"
+            when = f"done in {duration(elapsed)}"
         else:
-            when = f"~{_duration((total - done) / rate)} left" if rate > 0 else "time left unknown"
+            when = f"~{duration((total - done) / rate)} left" if rate > 0 else "time left unknown"
         pairs = [f"{method} on {dataset} {self.done[(method, dataset)]}/{n}"
                  + (" done" if self.done[(method, dataset)] >= n else "")
                  for (method, dataset), n in self.pending.items()]
@@ -101,8 +101,8 @@ class _ProgressLog:
         """Nothing to close: every line is complete."""
 
 
-def _show_progress(progress: bool, label: str) -> _ProgressBar | _ProgressLog | None:
+def show_progress(progress: bool, label: str) -> ProgressBar | ProgressLog | None:
     """How ``run`` shows progress: a bar on a terminal, lines in a log (stderr not a terminal), or nothing."""
     if not progress:
         return None
-    return _ProgressBar(label) if sys.stderr.isatty() else _ProgressLog(label, _progress_interval())
+    return ProgressBar(label) if sys.stderr.isatty() else ProgressLog(label, progress_interval())

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from .exit_codes import EXIT_INCOMPARABLE, EXIT_REGRESSION
-from .options import _protocol, _split, _usage_errors, data_root_option, device_option, protocol_option
+from .options import data_root_option, device_option, protocol_from_option, protocol_option, split_names, usage_errors
 
 
 @click.command()
@@ -56,11 +56,13 @@ def regress(baseline: Path, tolerance: str | None, update: bool, methods: str | 
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--tolerance") from None
     plan = RegressionPlan(baseline=baseline, tolerance=tol, update=update,
-                          methods=_split(methods) if methods else (), datasets=_split(datasets) if datasets else (),
-                          protocol=_protocol(protocol_spec), limit=limit, results=results, data_root=data_root,
-                          workers=workers, device=device, click_seeds=click_seeds, weights=weights)
+                          methods=split_names(methods) if methods else (),
+                          datasets=split_names(datasets) if datasets else (),
+                          protocol=protocol_from_option(protocol_spec), limit=limit, results=results,
+                          data_root=data_root, workers=workers, device=device, click_seeds=click_seeds,
+                          weights=weights)
     try:
-        with _usage_errors():
+        with usage_errors():
             outcome = run_regression(plan)
     except IncomparableError as exc:
         click.echo(f"error: {exc}", err=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .options import _html_options, data_root_option, device_option, html_options, weights_option
+from .options import data_root_option, device_option, html_options, html_report_options, weights_option
 
 
 @click.command()
@@ -22,7 +22,7 @@ def report(results_dir: Path, html: bool, views: str, weights: Path | None, data
     """Re-render tables, plots and summary from the records stored in RESULTS_DIR (and the browsable
     HTML report with --html, which re-runs the samples it shows whose masks were not stored: with
     the run's weights and datasets, found where the run read them unless --weights and --data-root say)."""
-    _render(results_dir, _html_options(html, views, weights, data_root, device))
+    render_and_print(results_dir, html_report_options(html, views, weights, data_root, device))
 
 
 @click.command("paper-tables")
@@ -78,7 +78,7 @@ def compare(results_dir: Path, method_a: str, method_b: str, protocol_ref: str |
         click.echo(f"written to {out}")
 
 
-def _render(results_dir: Path, html=None) -> None:
+def render_and_print(results_dir: Path, html=None) -> None:
     from ..reporting.report import render
     from ..reporting.tables import noc_table_markdown
 

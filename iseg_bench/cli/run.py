@@ -10,24 +10,24 @@ import click
 from ..execution import EXECUTORS
 from ..predictor import IMPLEMENTATIONS
 from ..protocol import UNTRAINED_CONTROLS
-from .exit_codes import EXIT_FAILED_SAMPLES, EXIT_INTERRUPTED, EXIT_OK, _quiet_interrupts
+from .exit_codes import EXIT_FAILED_SAMPLES, EXIT_INTERRUPTED, EXIT_OK, quiet_interrupts
 from .options import (
-    _check_weights,
-    _html_options,
-    _protocol,
-    _split,
-    _usage_errors,
-    _with_clicker,
+    check_weights,
     data_root_option,
     device_option,
     html_options,
+    html_report_options,
     out_option,
+    protocol_from_option,
     protocol_option,
+    split_names,
+    usage_errors,
     wait_option,
     weights_option,
+    with_clicker,
 )
-from .progress import _show_progress
-from .reports import _render
+from .progress import show_progress
+from .reports import render_and_print
 
 DEFAULT_METHODS = "grabcut,watershed,disk"
 
@@ -90,11 +90,11 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
     """Evaluate methods on datasets; records go to OUT/records, the report to OUT/report."""
     from ..runner import RunPlan
 
-    protocol = _protocol(protocol_spec)
+    protocol = protocol_from_option(protocol_spec)
     if untrained_control is not None:
         protocol = protocol.replace(untrained_control=untrained_control)
-    protocol = _with_clicker(protocol, clicker, click_spread, click_exponent)
-    _check_weights(weights, _split(methods))
+    protocol = with_clicker(protocol, clicker, click_spread, click_exponent)
+    check_weights(weights, split_names(methods))
     executor = executor or ("process" if workers > 1 else "inline")
     if executor == "inline" and workers > 1:
         raise click.BadParameter("the inline executor runs one sample at a time; use --executor process or ray",
@@ -108,9 +108,9 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
             raise click.BadParameter(str(exc), param_hint="--timeout") from None
     if html and not make_report:
         raise click.BadParameter("--html writes a report; it cannot go with --no-report", param_hint="--html")
-    html_options = _html_options(html, views, weights, data_root, device)  # a bad --views fails before the run
+    html_options = html_report_options(html, views, weights, data_root, device)  # a bad --views fails before the run
     try:
-        plan = RunPlan(methods=_split(methods), datasets=_split(datasets), protocol=protocol, out=out,
+        plan = RunPlan(methods=split_names(methods), datasets=split_names(datasets), protocol=protocol, out=out,
                        data_root=data_root, limit=limit, weights=weights, executor=executor, workers=workers,
                        timeout=timeout, ray_address=ray_address, ray_cpus=ray_cpus, ray_gpus=ray_gpus, threads=threads,
                        implementation=implementation, device=device, save_masks=save_masks, click_seeds=click_seeds,
@@ -134,7 +134,7 @@ def run(methods: str, datasets: str, protocol_spec: str, limit: int | None, out:
                    "orientation; `iseg-bench bench` is the careful timing phase (one fresh process per method, "
                    "warm-up, repeated and interleaved measurements).", err=True)
     if make_report and (outcome.evaluated or outcome.counts["skipped"]):
-        _render(out, html_options)
+        render_and_print(out, html_options)
     sys.exit(EXIT_FAILED_SAMPLES if outcome.failed or outcome.not_loaded else EXIT_OK)
 
 
@@ -145,16 +145,16 @@ def _execute(plan, progress: bool):
     from ..runner import RunInterrupted, no_progress
     from ..runner import run as run_plan
 
-    shown = _show_progress(progress, plan.executor + ("" if plan.workers == 1 else f", {plan.workers} workers"))
+    shown = show_progress(progress, plan.executor + ("" if plan.workers == 1 else f", {plan.workers} workers"))
     try:
         try:
-            with _usage_errors():
+            with usage_errors():
                 return run_plan(plan, progress=shown or no_progress, echo=lambda m: click.echo(m, err=True))
         finally:
             if shown is not None:
                 shown.close()
     except KeyboardInterrupt as exc:
-        _quiet_interrupts()
+        quiet_interrupts()
         stored = exc.outcome.evaluated if isinstance(exc, RunInterrupted) else 0
         click.echo(f"interrupted: {stored} sample{'' if stored == 1 else 's'} stored in this run "
                    f"(kept in {plan.out}); re-running the same command resumes the run", err=True)
