@@ -76,3 +76,56 @@ def test_add_a_method_and_add_a_dataset_examples_run(tmp_path):
     assert len(mine) == 5 and all(r["status"] == "ok" for r in mine)
     discs = [r for r in records if r["dataset"] == "MyDiscs" and r["method"] == "grabcut"]
     assert len(discs) == 8 and max(r["ious"][-1] for r in discs) > 0.85
+
+
+def readme_commands() -> list[list[str]]:
+    """Every ``iseg-bench`` command line of the README's bash blocks, continuation lines joined,
+    comments dropped, split into words."""
+    import shlex
+
+    commands = []
+    for block in re.findall(r"```bash\n(.*?)```", README.read_text(), re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            for part in line.split("&&"):
+                words = shlex.split(part, comments=True)
+                if words[:1] == ["iseg-bench"]:
+                    commands.append(words[1:])
+    return commands
+
+
+def test_every_readme_command_names_a_real_command_and_real_options():
+    import click
+
+    from iseg_bench.cli import main
+
+    commands = readme_commands()
+    assert len(commands) > 25 and {c[0] for c in commands} >= {"run", "report", "regress", "bench", "compare"}
+    ctx = click.Context(main)
+    for words in commands:
+        command = main.get_command(ctx, words[0])
+        assert command is not None, f"README: `iseg-bench {' '.join(words)}`: no command {words[0]!r}"
+        known = {name for param in command.params for name in (*param.opts, *param.secondary_opts)}
+        used = {w.split("=")[0] for w in words[1:] if w.startswith("--")}
+        assert used <= known, f"README: `iseg-bench {' '.join(words)}`: unknown {sorted(used - known)}"
+
+
+def test_the_readme_commands_parse_as_written(tmp_path):
+    """Each README command, given to the real command with its callback replaced, parses: choices,
+    types and argument counts as written (only the paths it names are not checked for existence)."""
+    import click
+
+    from iseg_bench.cli import main
+
+    ctx = click.Context(main)
+    for words in readme_commands():
+        command = main.get_command(ctx, words[0])
+        params = [p for p in command.params if not (isinstance(p.type, click.Path) and p.type.exists)]
+        for p in command.params:
+            if isinstance(p.type, click.Path) and p.type.exists:
+                params.append(click.Argument(p.opts, nargs=p.nargs) if isinstance(p, click.Argument)
+                              else click.Option(p.opts, multiple=p.multiple))
+        probe = click.Command(words[0], params=params, callback=lambda **kwargs: None)
+        try:
+            probe.main(words[1:], standalone_mode=False)
+        except click.UsageError as exc:
+            raise AssertionError(f"README: `iseg-bench {' '.join(words)}`: {exc.format_message()}") from None
