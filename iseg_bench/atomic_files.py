@@ -1,4 +1,5 @@
-"""Small file helpers shared by the store and the dataset cache."""
+"""Crash-safe files for the store and the dataset cache: atomic writes, cutting a half-written last
+line, counting lines, SHA-256 of a file."""
 
 from __future__ import annotations
 
