@@ -84,6 +84,8 @@ def amplify_clicks(net: torch.nn.Module, inputs: tuple[ClickInput, ...]) -> None
     with torch.no_grad():
         for item in inputs:
             layer = net.get_submodule(item.layer)
+            if not isinstance(layer, (torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d)):
+                raise TypeError(f"click input {item.layer} is a {type(layer).__name__}, not a convolution")
             depthwise = layer.groups > 1 and layer.groups == layer.in_channels
             for channel in item.channels:
                 (layer.weight[channel] if depthwise else layer.weight[:, channel]).mul_(CLICK_GAIN)

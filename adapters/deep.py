@@ -90,13 +90,13 @@ class DeepPredictor(Predictor):
         if calibrated is not None:
             self.net.load_state_dict(calibrated_state(type(self), variant, calibrated))
             self.weights_id, self.trained, self.origin = weights_identity(variant.name, calibrated), False, CALIBRATED
-            self.weights_path = None
+            self.weights_path: Path | None = None  # the checkpoint file, when one is loaded (trained)
         elif path is not None:
             load_into(self.net, read_state_dict(path), str(path), variant.name)
             digest = sha256_file(path)
             self.weights_id, self.trained = f"sha256:{digest[:16]}", True
             self.origin = checkpoint_origin(digest, variant.weights)
-            self.weights_path: Path | None = path
+            self.weights_path = path
         else:
             seeded_init(self.net, seed)
             self.weights_id, self.trained, self.origin = f"random-init:{variant.name}:seed{seed}", False, "random-init"
@@ -140,6 +140,12 @@ class DeepPredictor(Predictor):
             pixels = torch.from_numpy(np.ascontiguousarray(image)).to(self.device)
             self.image = pixels.permute(2, 0, 1)[None].float() / 255.0
             self.on_image()
+
+    def image_tensor(self) -> torch.Tensor:
+        """The current image (1, 3, H, W) in [0, 1], as ``set_image`` made it."""
+        if self.image is None:
+            raise RuntimeError(f"{self.name}: no image; call set_image() first")
+        return self.image
 
     def synchronize(self) -> None:
         synchronize(str(self.device))
@@ -225,8 +231,8 @@ class DeepPredictor(Predictor):
             params = sum(p.numel() for m in modules for p in m.parameters())
             stats = sum(b.numel() for m in modules for n, b in m.named_buffers()
                         if n.endswith(("running_mean", "running_var")))
-            phases.append(CostPhase(phase, self.phase_parts[phase], shape[-2:], shape[0], params, module, module.inputs,
-                                    inference_mode=not self.official, click=k, statistics=stats))
+            phases.append(CostPhase(phase, self.phase_parts[phase], (shape[-2], shape[-1]), shape[0], params, module,
+                                    module.inputs, inference_mode=not self.official, click=k, statistics=stats))
         return phases
 
     # -- description ----------------------------------------------------------------------------
@@ -251,6 +257,7 @@ class DeepPredictor(Predictor):
         if not self.trained:
             return (f"no checkpoint found: get {spec.file_name} from {spec.source} and pass --weights or put it "
                     f"in $ISEG_BENCH_WEIGHTS (see `iseg-bench weights`)")
+        assert self.weights_path is not None  # trained: a checkpoint file was loaded (__init__)
         if self.origin == OFFICIAL:
             return f"official weights {self.weights_path.name} (SHA-256 equals the published file's)"
         why = ("differs from the published official file's" if spec.sha256 else

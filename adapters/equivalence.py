@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from iseg_bench.evaluation import evaluate_sample
+from iseg_bench.predictor import Predictor
 from iseg_bench.protocol import Protocol
 
 # Two formulations of the same float32 arithmetic round differently, and the calibrated weights' steep,
@@ -117,7 +118,7 @@ def _run(predictor, image: np.ndarray, gt: np.ndarray, protocol: Protocol, datas
 
     predictor.predict = predict
     refiner = getattr(predictor.net, "refiner", None)
-    if hasattr(refiner, "template_scores"):
+    if refiner is not None and hasattr(refiner, "template_scores"):
         real_scores = refiner.template_scores
 
         def scores(*args):
@@ -149,7 +150,7 @@ def _tie_swap(mine: list, theirs: list) -> str:
     return f"top-K templates reordered at a float32 tie (score gap {max(gaps):.2g})"
 
 
-def compare_implementations(make: Callable[[str], object], image: np.ndarray, gt: np.ndarray, protocol: Protocol,
+def compare_implementations(make: Callable[[str], Predictor], image: np.ndarray, gt: np.ndarray, protocol: Protocol,
                             dataset: str = "GrabCut", sample: str = "") -> Agreement:
     """Run ``make("engineered")`` and ``make("official")`` unsteered on the image and compare them
     click by click (the protocol's ``untrained_control`` must be ``own``)."""

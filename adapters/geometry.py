@@ -116,8 +116,9 @@ def focus_crop(coarse: np.ndarray, previous: np.ndarray, global_roi: Box, y: int
     """
     pred = coarse > 0.49
     prev = previous > 0.49
+    found: tuple[float, float, float, float]  # (y1, y2, x1, x2) before the expansion
     if not prev.any():
-        y1, y2, x1, x2 = focus_bbox(pred)
+        found = focus_bbox(pred)
     else:
         _, labels = cv2.connectedComponents(np.logical_xor(prev, pred).astype(np.uint8))
         y1d, y2d, x1d, x2d = focus_bbox(labels == labels[y, x])
@@ -125,10 +126,11 @@ def focus_crop(coarse: np.ndarray, previous: np.ndarray, global_roi: Box, y: int
         hp, wp = y2p - y1p, x2p - x1p
         if y2d - y1d < hp / 3 or x2d - x1d < wp / 3:
             half = 0.2 * max(hp, wp)
-            y1, y2, x1, x2 = y - half, y + half, x - half, x + half
+            found = y - half, y + half, x - half, x + half
         else:
-            y1, y2, x1, x2 = y1d, y2d, x1d, x2d
-    y1, y2, x1, x2 = expand_focus(pred.shape, y1, y2, x1, x2, ratio)
+            found = y1d, y2d, x1d, x2d
+    fy1, fy2, fx1, fx2 = found
+    y1, y2, x1, x2 = expand_focus(pred.shape, fy1, fy2, fx1, fx2, ratio)
     gy1, gy2, gx1, gx2 = global_roi
     return max(y1, gy1), min(y2, gy2), max(x1, gx1), min(x2, gx2)
 

@@ -13,6 +13,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from .focalclick.network import FocalClickNet
+
 # what a faithful re-implementation reaches on these inputs (the golden README), enforced by the tests
 MAX_ABS_TOLERANCE = 1e-4
 
@@ -52,6 +54,8 @@ def _emc(net: torch.nn.Module, g: dict) -> dict[str, torch.Tensor]:
 
 def _focalclick(net: torch.nn.Module, g: dict) -> dict[str, torch.Tensor]:
     """FocalClick: the segmentor with three clicks, then the refiner on the official focus crop."""
+    if not isinstance(net, FocalClickNet):
+        raise TypeError(f"the FocalClick golden calls need a FocalClickNet, not a {type(net).__name__}")
     out = net(g["inputs"]["net_input"], g["inputs"]["points_3clicks"])
     got = {key: out[key] for key in ("instances", "instances_aux", "feature")}
     meta = g["meta"]["refine_inputs"]

@@ -9,13 +9,16 @@ temporary folder that is moved into place only when complete, so a failure leave
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tarfile
 import tempfile
 import urllib.request
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from iseg_bench.atomic_files import sha256_file
 
@@ -62,24 +65,40 @@ def _check_name(name: str, archive: Path) -> PurePosixPath:
     return path
 
 
-def _members(archive: Path):
+# an archive member: its relative path, whether it is a directory, and a function opening it for reading
+_Member = tuple[PurePosixPath, bool, Callable[[], IO[bytes]]]
+
+
+def _tar_reader(tf: tarfile.TarFile, member: tarfile.TarInfo, archive: Path) -> Callable[[], IO[bytes]]:
+    """A function opening ``member`` of ``tf`` for reading (DatasetError naming the member if tarfile
+    has no reader for it: it returns None for anything but a regular file)."""
+
+    def read() -> IO[bytes]:
+        reader = tf.extractfile(member)
+        if reader is None:
+            raise DatasetError(f"{archive}: member {member.name!r} cannot be read as a file; refusing to unpack")
+        return reader
+
+    return read
+
+
+def _members(archive: Path) -> list[_Member]:
     """(relative path, is directory, reader) for every member, validated before any is extracted."""
+    out: list[_Member] = []
     if zipfile.is_zipfile(archive):
         zf = zipfile.ZipFile(archive)
-        out = []
         for info in zf.infolist():
             mode = (info.external_attr >> 16) & 0o170000
             if mode and mode not in (0o100000, 0o040000):
                 raise DatasetError(f"{archive}: member {info.filename!r} is a link or special file; refusing to unpack")
-            out.append((_check_name(info.filename, archive), info.is_dir(), lambda i=info: zf.open(i)))
+            out.append((_check_name(info.filename, archive), info.is_dir(), functools.partial(zf.open, info)))
         return out
     if tarfile.is_tarfile(archive):
         tf = tarfile.open(archive)
-        out = []
         for member in tf.getmembers():
             if not (member.isfile() or member.isdir()):
                 raise DatasetError(f"{archive}: member {member.name!r} is a link or special file; refusing to unpack")
-            out.append((_check_name(member.name, archive), member.isdir(), lambda m=member: tf.extractfile(m)))
+            out.append((_check_name(member.name, archive), member.isdir(), _tar_reader(tf, member, archive)))
         return out
     raise DatasetError(f"{archive} is neither a zip nor a tar archive")
 

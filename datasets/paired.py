@@ -60,7 +60,8 @@ class PairedFolderDataset(FolderDataset):
         by_stem: dict[str, Path] = {}
         for m in masks:
             by_stem.setdefault(stem_before_first_dot(m), m)
-        items, seen = [], {}
+        items: list[tuple[str, Path, Path | None]] = []
+        seen: dict[str, Path] = {}
         for img in images:
             sid = stem_before_first_dot(img)
             if sid in seen:
@@ -132,7 +133,7 @@ class CustomDataset(PairedFolderDataset):
         by_stem: dict[str, Path] = {}
         for img in images:
             by_stem.setdefault(stem_before_first_dot(img), img)
-        items = []
+        items: list[tuple[str, Path, Path | None]] = []
         for m in masks:
             sid = stem_before_first_dot(m)
             image_stem = sid.split("__")[0]

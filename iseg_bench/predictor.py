@@ -130,8 +130,8 @@ class Predictor(ABC):
     ``capabilities`` (its cost structure, for the reports).
     """
 
-    name: ClassVar[str] = ""
-    family: ClassVar[str] = ""
+    name: str = ""  # a class attribute, or per instance (a deep predictor is named after its variant)
+    family: str = ""
     capabilities: ClassVar[Capabilities] = Capabilities()
     uses_weights: ClassVar[bool] = False  # True: the constructor takes ``weights`` (a checkpoint file or folder)
     implementations: ClassVar[tuple[str, ...]] = ()  # several: the constructor takes ``implementation``

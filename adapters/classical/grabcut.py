@@ -55,5 +55,6 @@ class GrabCutPredictor(ClassicalPredictor):
         cv2.setRNGSeed(self.rng_seed)
         bgd_model = np.zeros((1, 65), np.float64)
         fgd_model = np.zeros((1, 65), np.float64)
-        cv2.grabCut(self._bgr, mask, None, bgd_model, fgd_model, self.iterations, cv2.GC_INIT_WITH_MASK)
+        no_rect = (0, 0, 0, 0)  # read with GC_INIT_WITH_RECT only; what the binding makes of None
+        cv2.grabCut(self._bgr, mask, no_rect, bgd_model, fgd_model, self.iterations, cv2.GC_INIT_WITH_MASK)
         return np.isin(mask, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.float32)

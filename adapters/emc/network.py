@@ -30,6 +30,8 @@ class EMCNet(nn.Module):
     not an input) and returns what later clicks reuse; ``correct`` runs only the correction network.
     """
 
+    feature_extractor: SegFormer | HRNetOCR  # the base network (``is_segformer``: which)
+
     def __init__(self, backbone: str, mid: int, corr: int) -> None:
         super().__init__()
         self.is_segformer = backbone.startswith("segformer")

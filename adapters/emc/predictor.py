@@ -45,14 +45,15 @@ class EMCPredictor(DeepPredictor):
         return [self.net] if phase == "first" else [self.net.refiner]
 
     def on_image(self) -> None:
-        h, w = self.image.shape[-2:]
+        image = self.image_tensor()
+        h, w = image.shape[-2:]
         self.net_size = short_side_size(h, w, self.short_side)
         self.state: dict | None = None  # what later clicks reuse (official: the network's outputs dict)
         self.base_runs = getattr(self, "base_runs", 0)
         if self.official:
-            self.prev_probs = torch.zeros_like(self.image[:, :1])  # the official input's 4th channel
+            self.prev_probs = torch.zeros_like(image[:, :1])  # the official input's 4th channel
         else:  # per-image work, done once
-            self.net_image = self.layout(with_flip(normalize_image(resize(self.image, self.net_size)), self.flip))
+            self.net_image = self.layout(with_flip(normalize_image(resize(image, self.net_size)), self.flip))
 
     def carried_state(self) -> dict[str, object]:
         if self.state is None:
@@ -62,12 +63,13 @@ class EMCPredictor(DeepPredictor):
 
     def steer(self, mask) -> None:
         super().steer(mask)
+        assert self.steering is not None  # DeepPredictor.steer has just set it
         nh, nw = self.net_size
         low = F.interpolate(self.steering, (nh // 4, nw // 4), mode="area").clamp(0.01, 0.99)
         self.steering_lr = with_flip(logit(low), self.flip)
 
     def _points(self, clicks: Sequence[Click]) -> torch.Tensor:
-        (nh, nw), (h, w) = self.net_size, self.image.shape[-2:]
+        (nh, nw), (h, w) = self.net_size, self.image_tensor().shape[-2:]
         return batch_points(click_rows(clicks, nh / h, nw / w), nw, self.flip, self.device)
 
     def infer(self, clicks: Sequence[Click]) -> torch.Tensor:
@@ -82,7 +84,7 @@ class EMCPredictor(DeepPredictor):
         return self._probabilities(logits)
 
     def infer_official(self, clicks: Sequence[Click]) -> torch.Tensor:
-        x = with_flip(resize(torch.cat([self.image, self.prev_probs], 1), self.net_size), self.flip)
+        x = with_flip(resize(torch.cat([self.image_tensor(), self.prev_probs], 1), self.net_size), self.flip)
         outputs, refined = self.network(self.net, x, self._points(clicks), self.state)
         self.base_runs += self.state is None
         self.state = outputs
@@ -94,4 +96,4 @@ class EMCPredictor(DeepPredictor):
 
     def _probabilities(self, logits: torch.Tensor) -> torch.Tensor:
         """Flip average of the logits, sigmoid, back to the image size."""
-        return resize(torch.sigmoid(flip_average(logits, self.flip)), self.image.shape[-2:])[0, 0]
+        return resize(torch.sigmoid(flip_average(logits, self.flip)), self.image_tensor().shape[-2:])[0, 0]

@@ -30,6 +30,8 @@ class FocalClickNet(nn.Module):
     (SegFormer); S2 at full resolution with radius 5. The refiner always uses radius 5.
     """
 
+    feature_extractor: SegFormer | HRNetOCR  # the base network (``is_segformer``: which)
+
     def __init__(self, backbone: str, stage: str) -> None:
         super().__init__()
         self.stage = stage
@@ -72,6 +74,8 @@ class FocalClickNet(nn.Module):
     def forward(self, x: torch.Tensor, points: torch.Tensor) -> dict[str, torch.Tensor]:
         """Coarse logits at the input size and the segmentor feature (official ``net(x, points)``)."""
         image, prev = split_input(x)
+        if prev is None:
+            raise ValueError(f"FocalClickNet takes RGB and the previous probabilities (4 channels), not {x.shape[1]}")
         size = image.shape[-2:]
         logits, aux, feature = self._segment(half_size(image) if self.stage == "s1" else image,
                                              self._maps(prev, points, size), None)
@@ -80,7 +84,7 @@ class FocalClickNet(nn.Module):
     def image_stage(self, image: torch.Tensor) -> torch.Tensor:
         """The image-only part of the segmentor (HRNet stem, or MiT stage 1) of a normalised image."""
         image = half_size(image) if self.stage == "s1" else image
-        if self.is_segformer:
+        if isinstance(self.feature_extractor, SegFormer):  # is_segformer, as a test the type checker narrows on
             return self.feature_extractor.backbone.first_stage(image)
         return self.feature_extractor.stem(image)
 
@@ -99,8 +103,8 @@ class FocalClickNet(nn.Module):
         """Refine the focus crop (official ``net.refine``); ``box`` is ``[[0, x1, y1, x2, y2]]`` in
         the pixels of the segmentor input, ``crop`` the RGB focus crop in [0, 1]."""
         ratio = crop.shape[-1] / feature.shape[-1]
-        crop_feature = roi_align(feature, box, tuple(feature.shape[-2:]), spatial_scale=1 / ratio)
-        crop_logits = roi_align(coarse_logits, box, tuple(crop.shape[-2:]), spatial_scale=1.0)
+        crop_feature = roi_align(feature, box, (feature.shape[-2], feature.shape[-1]), spatial_scale=1 / ratio)
+        crop_logits = roi_align(coarse_logits, box, (crop.shape[-2], crop.shape[-1]), spatial_scale=1.0)
         disks = disk_maps(squared_distance_maps(crop_points, *crop.shape[-2:]), REFINE_RADIUS)
         refined, trimap = self.refiner(crop, disks, crop_feature, crop_logits)
         return {"instances_refined": refined, "instances_coarse": crop_logits, "trimap": trimap}

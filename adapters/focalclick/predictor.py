@@ -20,7 +20,7 @@ from iseg_bench.clicker import Click
 from iseg_bench.predictor import Capabilities
 
 from ..deep import CropCache, DeepPredictor, batch_points, click_rows, flip_average, logit, with_flip
-from ..geometry import box_in_crop, focus_crop, object_roi, point_in_box, to_roi
+from ..geometry import Box, box_in_crop, focus_crop, object_roi, point_in_box, to_roi
 from ..nets.clicks import points_tensor
 from ..nets.layers import normalize_image, resize
 
@@ -44,12 +44,13 @@ class FocalClickPredictor(DeepPredictor):
         return f"target crop resized to {self.size}x{self.size}; focus crop refined at {self.size}x{self.size}"
 
     def on_image(self) -> None:
-        self.prev_probs = torch.zeros_like(self.image[:, :1])
-        self.roi = None
-        self.zoom_probs = None
-        self.focus_box = None  # the last click's focus crop
+        image = self.image_tensor()
+        self.prev_probs = torch.zeros_like(image[:, :1])
+        self.roi: Box | None = None
+        self.zoom_probs: torch.Tensor | None = None
+        self.focus_box: Box | None = None  # the last click's focus crop
         if not self.official:  # per-image work, done once
-            self.image_n = normalize_image(self.image)
+            self.image_n = normalize_image(image)
             self.crop_cache = CropCache()
 
     def carried_state(self) -> dict[str, object]:
@@ -75,7 +76,7 @@ class FocalClickPredictor(DeepPredictor):
         return resize(x, (self.size, self.size))
 
     def _points(self, clicks: Sequence[Click], box) -> torch.Tensor:
-        h, w = self.image.shape[-2:] if box is None else (box[1] - box[0] + 1, box[3] - box[2] + 1)
+        h, w = self.image_tensor().shape[-2:] if box is None else (box[1] - box[0] + 1, box[3] - box[2] + 1)
         rows = click_rows(clicks)
         if box is not None:
             rows = [(*to_roi(y, x, box, h, w), p, i) for y, x, p, i in rows]
@@ -85,7 +86,7 @@ class FocalClickPredictor(DeepPredictor):
     def _global_roi(self):
         """The target box with exclusive upper bounds, or the whole image."""
         if self.roi is None:
-            h, w = self.image.shape[-2:]
+            h, w = self.image_tensor().shape[-2:]
             return 0, h, 0, w
         r0, r1, c0, c1 = self.roi
         return r0, r1 + 1, c0, c1 + 1
@@ -94,7 +95,7 @@ class FocalClickPredictor(DeepPredictor):
         """The segmentor's probabilities back on the full image: resized to the crop, then pasted into
         zeros inside the target box (resized to it when the crop was not the box: an empty mask kept
         the old box). The official inverse resizes to the box even when the sizes already agree."""
-        crop = self.image.shape[-2:] if box is None else (box[1] - box[0] + 1, box[3] - box[2] + 1)
+        crop = self.image_tensor().shape[-2:] if box is None else (box[1] - box[0] + 1, box[3] - box[2] + 1)
         probs = resize(probs, crop)
         if self.roi is None:
             return probs
@@ -116,7 +117,7 @@ class FocalClickPredictor(DeepPredictor):
             return box, None
         s = self.size
         fy1, fy2, fx1, fx2 = box_in_crop(box, self._global_roi(), s)
-        image = resize(self.image[:, :, y1:y2, x1:x2], (s, s))
+        image = resize(self.image_tensor()[:, :, y1:y2, x1:x2], (s, s))
         rows = [(*point_in_box(c.y, c.x, box, s), c.is_positive, 0) for c in clicks]
         roi = torch.tensor([[0.0, fx1, fy1, fx2, fy2]], dtype=torch.float32, device=self.device)
         return box, (self.layout(image), points_tensor([rows], device=self.device), roi)
@@ -152,7 +153,7 @@ class FocalClickPredictor(DeepPredictor):
 
     def infer_official(self, clicks: Sequence[Click]) -> torch.Tensor:
         box = self._target_box(clicks)
-        x = with_flip(self._square(torch.cat([self.image, self.prev_probs], 1), box), self.flip)
+        x = with_flip(self._square(torch.cat([self.image_tensor(), self.prev_probs], 1), box), self.flip)
         out = self.network(self.net, x, self._points(clicks, box))
         logits = resize(out["instances"], x.shape[-2:])  # the official predictor resizes to the same size
         coarse_logits = logit(self._coarse(torch.sigmoid(flip_average(logits, self.flip)), box))

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .layers import ConvNormReLU, SepConv2BNReLU
+from .layers import ConvNormReLU, SepConv2BNReLU, child
 
 
 def _tokens(x: torch.Tensor) -> torch.Tensor:
@@ -124,16 +124,17 @@ class MaskCorrection(nn.Module):
         h, w = image.shape[-2] // 4, image.shape[-1] // 4
         if projected.shape[-2:] != (h, w):
             projected = F.interpolate(projected, size=(h, w), mode="bilinear", align_corners=True)
-        return {"image": self.image_conv1[1].leading_part(self.image_conv1[0](image)),
-                "feature": self.fusion1[0].leading_part(projected)}
+        return {"image": child(self.image_conv1, 1, SepConv2BNReLU).leading_part(self.image_conv1[0](image)),
+                "feature": child(self.fusion1, 0, SepConv2BNReLU).leading_part(projected)}
 
     def _fuse(self, image: torch.Tensor, click_disks: torch.Tensor, logits: torch.Tensor, feature: torch.Tensor,
               context: dict[str, torch.Tensor] | None) -> torch.Tensor:
         """The fused map F at 1/4 resolution (Sec. 3.2), from scratch or with the per-image context."""
         if context is not None:
             clicks = self.image_conv1[0](torch.cat([click_disks, torch.sigmoid(logits)], 1))
-            image_feature = self.image_conv2(self.image_conv1[1].forward_rest(clicks, context["image"]))
-            return self.fusion1[1](self.fusion1[0].forward_rest(image_feature, context["feature"]))
+            image_conv, fusion = child(self.image_conv1, 1, SepConv2BNReLU), child(self.fusion1, 0, SepConv2BNReLU)
+            image_feature = self.image_conv2(image_conv.forward_rest(clicks, context["image"]))
+            return self.fusion1[1](fusion.forward_rest(image_feature, context["feature"]))
         x = torch.cat([image, click_disks, torch.sigmoid(logits)], 1)
         image_feature = self.image_conv2(self.image_conv1(x))
         feature = self.project_feature(feature)

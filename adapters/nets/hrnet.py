@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .layers import resize
+from .layers import children, module_list, resize
 
 
 def _bn_relu(channels: int) -> nn.Sequential:
@@ -61,8 +61,8 @@ class Bottleneck(nn.Module):
         return self.relu(out + shortcut)
 
 
-def _blocks(block: type, cin: int, planes: int, count: int) -> nn.Sequential:
-    downsample = None
+def _blocks(block: type[BasicBlock | Bottleneck], cin: int, planes: int, count: int) -> nn.Sequential:
+    downsample: nn.Module | None = None
     if cin != planes * block.expansion:
         downsample = nn.Sequential(nn.Conv2d(cin, planes * block.expansion, 1, bias=False),
                                    nn.BatchNorm2d(planes * block.expansion))
@@ -92,7 +92,7 @@ class HighResolutionModule(nn.Module):
         self.branches = nn.ModuleList(_blocks(BasicBlock, c, c, blocks_per_branch) for c in channels)
         fuse = []
         for i, ci in enumerate(channels):
-            row = []
+            row: list[nn.Module | None] = []  # None: a branch is not fused into itself
             for j, cj in enumerate(channels):
                 if j > i:
                     row.append(nn.Sequential(nn.Conv2d(cj, ci, 1, bias=False), nn.BatchNorm2d(ci)))
@@ -100,14 +100,14 @@ class HighResolutionModule(nn.Module):
                     row.append(None)
                 else:
                     row.append(_down_chain(cj, ci, i - j))
-            fuse.append(nn.ModuleList(row))
+            fuse.append(module_list(row))
         self.fuse_layers = nn.ModuleList(fuse)
         self.relu = nn.ReLU()
 
     def forward(self, xs: list[torch.Tensor]) -> list[torch.Tensor]:
         xs = [branch(x) for branch, x in zip(self.branches, xs)]
         out = []
-        for i, row in enumerate(self.fuse_layers):
+        for i, row in enumerate(children(self.fuse_layers, nn.ModuleList)):
             y = xs[0] if i == 0 else row[0](xs[0])
             for j in range(1, len(xs)):
                 if j == i:
@@ -208,9 +208,9 @@ class HRNetOCR(nn.Module):
             self._new_branch(256, widths[1]),
         ])
         self.stage2 = nn.Sequential(*[HighResolutionModule(widths[:2], nb) for _ in range(1)])
-        self.transition2 = nn.ModuleList([None, None, self._new_branch(widths[1], widths[2])])
+        self.transition2 = module_list([None, None, self._new_branch(widths[1], widths[2])])
         self.stage3 = nn.Sequential(*[HighResolutionModule(widths[:3], nb) for _ in range(3 if small else 4)])
-        self.transition3 = nn.ModuleList([None, None, None, self._new_branch(widths[2], widths[3])])
+        self.transition3 = module_list([None, None, None, self._new_branch(widths[2], widths[3])])
         self.stage4 = nn.Sequential(*[HighResolutionModule(widths, nb) for _ in range(2 if small else 3)])
         total = sum(widths)
         mid = 2 * ocr_width

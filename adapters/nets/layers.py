@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeVar
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+
+ModuleT = TypeVar("ModuleT", bound=nn.Module)
+
+
+def child(container: nn.Sequential | nn.ModuleList, index: int, kind: type[ModuleT]) -> ModuleT:
+    """``container[index]`` as the ``kind`` it is (torch types the children of a container as any
+    Module); a TypeError if it is not one."""
+    module = container[index]
+    if not isinstance(module, kind):
+        raise TypeError(f"child {index} of {type(container).__name__} is a {type(module).__name__}, "
+                        f"not a {kind.__name__}")
+    return module
+
+
+def children(container: nn.ModuleList, kind: type[ModuleT]) -> list[ModuleT]:
+    """Every child of ``container`` as the ``kind`` it is (see ``child``)."""
+    return [child(container, i, kind) for i in range(len(container))]
+
+
+def module_list(slots: Sequence[nn.Module | None]) -> nn.ModuleList:
+    """``nn.ModuleList(slots)`` with empty (None) slots, which the official layouts keep so that the
+    indices, and with them the checkpoint keys, match. torch types that constructor for modules only;
+    ``add_module``, which it calls for every slot, is typed to take None."""
+    out = nn.ModuleList()
+    for i, module in enumerate(slots):
+        out.add_module(str(i), module)
+    return out
 
 
 def resize(x: torch.Tensor, size) -> torch.Tensor:
@@ -104,6 +134,9 @@ class SepConv2BNReLU(nn.Module):
         """The per-channel part (depthwise conv, BN, depthwise conv) on a channel range only."""
         n = x.shape[1]
         c1, c2, bn = self.conv3x3_1, self.conv3x3_2, self.norm1
+        # the convolutions have biases and the norm tracks its statistics (__init__)
+        assert c1.bias is not None and c2.bias is not None
+        assert bn.running_mean is not None and bn.running_var is not None
         x = F.conv2d(x, c1.weight[channels], c1.bias[channels], padding=1, groups=n)
         x = F.batch_norm(x, bn.running_mean[channels], bn.running_var[channels], bn.weight[channels],
                          bn.bias[channels], False, 0.0, bn.eps)
@@ -130,7 +163,8 @@ def set_engineered(net: nn.Module, on: bool) -> None:
     layouts) to it, or back to the official formulation; the arithmetic is the same either way."""
     for module in net.modules():
         if hasattr(type(module), "engineered"):
-            module.engineered = on
+            # a plain bool attribute: torch declares Module.__setattr__ for tensors and modules only
+            module.engineered = on  # type: ignore[assignment]
 
 
 def click_map_transform(in_channels: int) -> nn.Sequential:

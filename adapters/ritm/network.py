@@ -40,6 +40,8 @@ class RITMNet(nn.Module):
 
     def forward(self, x: torch.Tensor, points: torch.Tensor) -> dict[str, torch.Tensor]:
         image, prev = split_input(x)
+        if prev is None:
+            raise ValueError(f"RITMNet takes RGB and the previous probabilities (4 channels), not {x.shape[1]}")
         logits, aux, _ = self.feature_extractor(image, self._click_features(prev, points, image.shape[-2:]))
         size = image.shape[-2:]
         return {"instances": resize(logits, size), "instances_aux": resize(aux, size)}

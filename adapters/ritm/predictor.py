@@ -18,7 +18,7 @@ from iseg_bench.clicker import Click
 from iseg_bench.predictor import Capabilities
 
 from ..deep import CropCache, DeepPredictor, batch_points, click_rows, flip_average, with_flip
-from ..geometry import bbox_iou, clicks_inside, object_roi, to_roi, zoom_size
+from ..geometry import Box, bbox_iou, clicks_inside, object_roi, to_roi, zoom_size
 from ..nets.layers import normalize_image, resize
 
 
@@ -46,11 +46,12 @@ class RITMPredictor(DeepPredictor):
         return f"click 1 native; then zoom-in crop, longer side {self.target}"
 
     def on_image(self) -> None:
-        self.prev_probs = torch.zeros_like(self.image[:, :1])
-        self.roi = None  # the zoom-in box, kept across clicks
-        self.zoom_probs = None  # the last full-size probabilities the zoom-in decides from
+        image = self.image_tensor()
+        self.prev_probs = torch.zeros_like(image[:, :1])
+        self.roi: Box | None = None  # the zoom-in box, kept across clicks
+        self.zoom_probs: torch.Tensor | None = None  # the last full-size probabilities the zoom-in decides from
         if not self.official:  # per-image work, done once
-            self.image_n = normalize_image(self.image)
+            self.image_n = normalize_image(image)
             self.crop_cache = CropCache()
 
     def carried_state(self) -> dict[str, object]:
@@ -88,7 +89,7 @@ class RITMPredictor(DeepPredictor):
         """Full-size probabilities: pasted into zeros inside the box once a box exists."""
         if self.roi is not None:
             r0, r1, c0, c1 = self.roi
-            full = torch.zeros_like(self.image[:, :1])
+            full = torch.zeros_like(self.image_tensor()[:, :1])
             full[:, :, r0:r1 + 1, c0:c1 + 1] = resize(probs, (r1 - r0 + 1, c1 - c0 + 1))
             probs = full
         return probs
@@ -107,7 +108,7 @@ class RITMPredictor(DeepPredictor):
 
     def infer_official(self, clicks: Sequence[Click]) -> torch.Tensor:
         box = self._zoom_box(clicks)
-        x = with_flip(self._crop(torch.cat([self.image, self.prev_probs], 1), box), self.flip)
+        x = with_flip(self._crop(torch.cat([self.image_tensor(), self.prev_probs], 1), box), self.flip)
         out = self.network(self.net, x, self._points(clicks, box, x.shape[-1]))
         logits = resize(out["instances"], x.shape[-2:])  # the official predictor resizes to the same size
         return self._finish(torch.sigmoid(flip_average(logits, self.flip)))

@@ -20,6 +20,7 @@ from torch import nn
 
 from ..calibration import LogitHead
 from ..family import Variant, WeightsSpec
+from ..nets.layers import child, children
 
 PIXEL_MEAN = (123.675, 116.28, 103.53)
 PIXEL_STD = (58.395, 57.12, 57.375)
@@ -240,6 +241,8 @@ class ImageEncoderViT(nn.Module):
 class PositionEmbeddingRandom(nn.Module):
     """Random Fourier features of (x, y) in [0, 1]: 2c - 1, times a Gaussian matrix, times 2 pi; sin then cos."""
 
+    positional_encoding_gaussian_matrix: torch.Tensor  # a buffer (2, features)
+
     def __init__(self, features: int) -> None:
         super().__init__()
         self.register_buffer("positional_encoding_gaussian_matrix", torch.randn(2, features))
@@ -290,7 +293,9 @@ class PromptEncoder(nn.Module):
         pe = self.pe_layer.points(coords, self.image_size)
         pad, neg, pos = (labels == -1)[..., None], (labels == 0)[..., None], (labels == 1)[..., None]
         pe = torch.where(pad, self.not_a_point_embed.weight, pe)
-        return (pe + neg * self.point_embeddings[0].weight + pos * self.point_embeddings[1].weight)
+        neg_embed = child(self.point_embeddings, 0, nn.Embedding).weight
+        pos_embed = child(self.point_embeddings, 1, nn.Embedding).weight
+        return (pe + neg * neg_embed + pos * pos_embed)
 
     def dense(self, mask_logits: torch.Tensor | None, batch: int = 1) -> torch.Tensor:
         """(B, C, 64, 64): the downscaled previous logits (B, 1, 256, 256), or the learnt no-mask embedding."""
@@ -437,7 +442,7 @@ class Sam(nn.Module):
         """The mask logits: a product of each token's hypernetwork output with the upscaled embedding,
         scaled by the hypernetworks' last layers (``calibration``)."""
         last = [f"mask_decoder.output_hypernetworks_mlps.{i}.layers.{len(mlp.layers) - 1}"
-                for i, mlp in enumerate(self.mask_decoder.output_hypernetworks_mlps)]
+                for i, mlp in enumerate(children(self.mask_decoder.output_hypernetworks_mlps, MLP))]
         return (LogitHead("mask_decoder", affine=tuple(last)),)
 
     @classmethod

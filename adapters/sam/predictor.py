@@ -44,7 +44,7 @@ def resize_image(image: np.ndarray) -> np.ndarray:
     nh, nw = preprocess_shape(*image.shape[:2])
     if (nh, nw) == image.shape[:2]:
         return image
-    return np.array(Image.fromarray(image).resize((nw, nh), Image.BILINEAR))
+    return np.array(Image.fromarray(image).resize((nw, nh), Image.Resampling.BILINEAR))
 
 
 def point_coords(clicks: Sequence[Click], size: tuple[int, int], resized: tuple[int, int]) -> np.ndarray:
@@ -92,6 +92,7 @@ class SAMPredictor(DeepPredictor):
         """The surrogate mask also replaces the fed-back logits: resized into the padded frame and
         area-averaged to 256 x 256, as logits of probabilities clamped to [0.01, 0.99]."""
         super().steer(mask)
+        assert self.steering is not None  # DeepPredictor.steer has just set it
         nh, nw = self.resized
         frame = F.pad(F.interpolate(self.steering, (nh, nw), mode="bilinear", align_corners=False),
                       (0, LONGEST_SIDE - nw, 0, LONGEST_SIDE - nh))
