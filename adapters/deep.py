@@ -191,9 +191,9 @@ class DeepPredictor(Predictor):
         """Call into a network: the boundary of the "network alone" phase (recorded when asked)."""
         if self.recorder is None:
             return fn(*args)
-        call = NetworkCall(fn, tree_map(_snapshot, args))
+        call = NetworkCall(fn, tree_map(snapshot, args))
         result = fn(*args)
-        call.result = tree_map(_snapshot, result)
+        call.result = tree_map(snapshot, result)
         self.recorder.append(call)
         return result
 
@@ -265,8 +265,9 @@ class DeepPredictor(Predictor):
         return f"user checkpoint {self.weights_path.name}: trained, origin unverified (its SHA-256 {why})"
 
 
-def _snapshot(value):
-    return value.clone() if isinstance(value, torch.Tensor) else value
+def snapshot(value: object) -> object:
+    """A copy of a tensor that later in-place work cannot change (anything else as it is)."""
+    return value.detach().clone() if isinstance(value, torch.Tensor) else value
 
 
 class ReplayModule(nn.Module):

@@ -26,6 +26,8 @@ from iseg_bench.evaluation import evaluate_sample
 from iseg_bench.predictor import Predictor
 from iseg_bench.protocol import Protocol
 
+from .deep import snapshot
+
 # Two formulations of the same float32 arithmetic round differently, and the calibrated weights' steep,
 # click-amplified logits carry that rounding further than the official checkpoints would; the largest
 # differences measured are in reports/faithfulness/engineered_vs_official.md. A real difference (a box a
@@ -91,10 +93,6 @@ def _difference(a: object, b: object) -> float:
     return 0.0 if a == b else float("inf")
 
 
-def _snapshot(value: object) -> object:
-    return value.detach().clone() if isinstance(value, torch.Tensor) else value
-
-
 @dataclass
 class _Run:
     clicks: list[list[int]]
@@ -113,7 +111,7 @@ def _run(predictor, image: np.ndarray, gt: np.ndarray, protocol: Protocol, datas
         run.templates.append([])
         out = real_predict(clicks, prev)
         run.probabilities.append(out)
-        run.states.append({k: _snapshot(v) for k, v in predictor.carried_state().items()})
+        run.states.append({k: snapshot(v) for k, v in predictor.carried_state().items()})
         return out
 
     predictor.predict = predict

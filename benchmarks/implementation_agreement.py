@@ -22,7 +22,6 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 from report_files import REPO, write_report
 
@@ -52,8 +51,8 @@ def image(data_root: Path | None, index: int) -> tuple[str, np.ndarray, np.ndarr
     s = ds.load(index % len(ds.ids))
     scale = min(1.0, WIDTH / s.image.shape[1])
     size = (int(s.image.shape[1] * scale), int(s.image.shape[0] * scale))
-    return (f"{ds.name}/{s.id}", cv2.resize(s.image, size, interpolation=cv2.INTER_AREA),
-            cv2.resize(s.gt.astype(np.int16), size, interpolation=cv2.INTER_NEAREST).astype(np.int32))
+    small = s.resized(size)
+    return f"{ds.name}/{s.id}", small.image, small.gt
 
 
 def cases() -> list[tuple[str, str, object]]:

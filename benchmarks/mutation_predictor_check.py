@@ -38,9 +38,6 @@ def regress(family: str) -> bool:
 
 
 def equivalent(family: str) -> bool:
-    import cv2
-    import numpy as np
-
     from iseg_bench import presets
     from iseg_bench.adapters import equivalence, load_predictor
     from iseg_bench.datasets import open_dataset
@@ -49,8 +46,8 @@ def equivalent(family: str) -> bool:
     s = open_dataset("Synthetic").load(3)
     scale = 160 / s.image.shape[1]
     size = (160, int(round(s.image.shape[0] * scale)))
-    image = cv2.resize(s.image, size, interpolation=cv2.INTER_AREA)
-    gt = cv2.resize(s.gt.astype(np.int16), size, interpolation=cv2.INTER_NEAREST).astype(np.int32)
+    small = s.resized(size)
+    image, gt = small.image, small.gt
     protocol = presets()[family].replace(max_clicks=12, early_stop="never", untrained_control="own", input_size=96)
     agreement = equivalence.compare_implementations(
         lambda implementation: load_predictor(name, weights="calibrated", implementation=implementation),

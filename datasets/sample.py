@@ -34,6 +34,12 @@ class Sample:
     def shape(self) -> tuple[int, int]:
         return self.gt.shape
 
+    def resized(self, size: tuple[int, int]) -> Sample:
+        """The sample at ``size`` (width, height): the image by area averaging, the labels by nearest
+        neighbour (so they stay 1, 0 and -1)."""
+        gt = cv2.resize(self.gt.astype(np.int16), size, interpolation=cv2.INTER_NEAREST).astype(np.int32)
+        return Sample(self.id, cv2.resize(self.image, size, interpolation=cv2.INTER_AREA), gt)
+
 
 def check_sample(sample_id: str, image: np.ndarray, gt: np.ndarray) -> None:
     """Raise SampleError naming the sample unless image and label map form a usable pair."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 import torch
@@ -38,8 +37,8 @@ def real_or_generated(index: int) -> tuple[np.ndarray, np.ndarray]:
         s = open_dataset("Synthetic").load(index)
     scale = min(1.0, 320 / s.image.shape[1])
     size = (int(s.image.shape[1] * scale), int(s.image.shape[0] * scale))
-    return (cv2.resize(s.image, size, interpolation=cv2.INTER_AREA),
-            cv2.resize(s.gt.astype(np.int16), size, interpolation=cv2.INTER_NEAREST).astype(np.int32))
+    small = s.resized(size)
+    return small.image, small.gt
 
 
 def calibrated(name: str) -> Callable[[str], object]:

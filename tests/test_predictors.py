@@ -3,7 +3,6 @@ rules (zoom-in, flip, focus crop), weights loading and bad input."""
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
 import torch
@@ -32,9 +31,8 @@ def small_sample():
         s = ds.load(ds.ids.index("llama"))
     else:
         s = open_dataset("Synthetic").load(0)
-    image = cv2.resize(s.image, (100, 72), interpolation=cv2.INTER_AREA)
-    gt = cv2.resize(s.gt.astype(np.int16), (100, 72), interpolation=cv2.INTER_NEAREST).astype(np.int32)
-    return image, gt
+    small = s.resized((100, 72))
+    return small.image, small.gt
 
 
 def test_registry_has_every_variant_and_the_family_defaults():
