@@ -132,3 +132,21 @@ def test_no_module_imports_itself_back():
     found = cycles(graph)
     described = ["; ".join(f"{m} -> {sorted(graph[m] & set(c))}" for m in c) for c in found]
     assert not found, "import cycles:\n" + "\n".join(described)
+
+
+def reached_from(graph: dict[str, set[str]], module: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [module]
+    while todo:
+        for target in graph.get(todo.pop(), ()):
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return seen
+
+
+def test_the_gate_and_the_runner_do_not_reach_the_reporting_wing():
+    graph = import_graph()
+    for module in ("iseg_bench.regress", "iseg_bench.runner", "iseg_bench.evaluation", "iseg_bench.summary"):
+        assert not {m for m in reached_from(graph, module) if m.startswith("iseg_bench.reporting")}, module
+    assert "iseg_bench.reporting.report" in reached_from(graph, "iseg_bench.cli")
