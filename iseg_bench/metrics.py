@@ -49,6 +49,22 @@ def boundary_width(shape: tuple[int, ...], ratio: float = BOUNDARY_DILATION_RATI
     return max(1, int(round(ratio * float(np.hypot(shape[0], shape[1])))))
 
 
+def _band_in_box(mask: np.ndarray, width: int) -> tuple[np.ndarray, tuple[slice, slice]]:
+    """``inner_boundary`` of ``mask`` within the mask's bounding box (outside it there is none), and
+    the box: the erosion reads no pixel beyond the box's one-pixel background frame, which stands for
+    the rest of the frame and the image border alike, so the work follows the object's size."""
+    import cv2
+
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return np.zeros((0, 0), bool), (slice(0, 0), slice(0, 0))
+    box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+    inside = mask[box].astype(np.uint8)
+    kernel = np.ones((2 * width + 1, 2 * width + 1), np.uint8)
+    eroded = cv2.erode(np.pad(inside, 1), kernel, borderType=cv2.BORDER_CONSTANT, borderValue=1)[1:-1, 1:-1]
+    return inside.astype(bool) & ~eroded.astype(bool), box
+
+
 def inner_boundary(mask: np.ndarray, width: int) -> np.ndarray:
     """The pixels of ``mask`` within ``width`` pixels (chessboard distance) of its outside, the image
     border counting as outside: the mask minus its erosion by a (2 width + 1)-pixel square, which is
@@ -57,12 +73,10 @@ def inner_boundary(mask: np.ndarray, width: int) -> np.ndarray:
     >>> int(inner_boundary(np.ones((5, 5), bool), 1).sum()), int(inner_boundary(np.ones((5, 5), bool), 2).sum())
     (16, 24)
     """
-    import cv2
-
-    padded = np.pad(mask.astype(np.uint8, copy=False), 1)
-    kernel = np.ones((2 * width + 1, 2 * width + 1), np.uint8)
-    eroded = cv2.erode(padded, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=1)[1:-1, 1:-1]
-    return mask.astype(bool, copy=False) & ~eroded.astype(bool)
+    out = np.zeros(mask.shape, bool)
+    band, box = _band_in_box(mask.astype(bool, copy=False), width)
+    out[box] = band
+    return out
 
 
 def boundary_iou_scorer(gt: np.ndarray, ratio: float = BOUNDARY_DILATION_RATIO):
@@ -80,8 +94,9 @@ def boundary_iou_scorer(gt: np.ndarray, ratio: float = BOUNDARY_DILATION_RATIO):
     n_gt = int(np.count_nonzero(gt_band))
 
     def score(pred: np.ndarray) -> float:
-        band = inner_boundary(pred, width) & valid
-        both = int(np.count_nonzero(band & gt_band))
+        band, box = _band_in_box(pred.astype(bool, copy=False), width)
+        band &= valid[box]
+        both = int(np.count_nonzero(band & gt_band[box]))
         union = n_gt + int(np.count_nonzero(band)) - both
         return both / union if union else float("nan")
 
