@@ -55,12 +55,6 @@ class Metric:
             return [self.header]
         return [self.header.format(t=k, k=k) for k in keys]
 
-    def columns(self, keys: list[str]) -> list[str]:
-        """results.csv column names, as ``headers``."""
-        if self.shape == SCALAR:
-            return [self.column]
-        return [self.column.format(t=k, k=k) for k in keys]
-
 
 CATALOG: tuple[Metric, ...] = (
     Metric("noc", "NoC@{t}", "noc_{t}_clicks", "clicks",
